@@ -1,0 +1,178 @@
+"""Cases: a problem's sample and hidden cases, with their expected answers.
+
+Hidden cases are drawn at run time from a seed derived from the problem id, the
+case group's name and the case's index, mixed with ``MHAJUDGE_SECRET`` when it is
+set, so nobody can precompute the answers a grader's CI expects.
+
+A generator is the built-in ``tensors`` (see :mod:`mhajudge.generators`) or a
+function in ``reference/drivers/<problem>.py``'s ``GENERATORS``. It returns the
+call's arguments, or a *draft* dict that takes full control of a case:
+
+- ``args``: ``{param: value}`` for the call (always);
+- ``program``: ``call`` (default), ``repeat`` with ``vary``, or ``steps`` with
+  ``steps`` (see :mod:`mhajudge.child`);
+- ``memory``: measure the peak allocation of the call;
+- ``expected``: the answer, or a list of accepted answers (default: the
+  reference run through the same program);
+- ``check``: the name of a function in the drivers module's ``CHECKS`` used
+  instead of the tolerance comparison;
+- ``meta``: anything that check needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+
+from . import answers, bank
+from .errors import SpecError
+from .spec import CaseGroup, Problem
+
+SECRET_VAR = "MHAJUDGE_SECRET"
+
+
+@dataclass
+class Case:
+    index: int
+    name: str
+    group: str                 # "sample" or "hidden"
+    fn: str
+    args: dict                 # {param: value}, as the reference receives them
+    program: dict              # sent to the child: kind, fn, returns, memory
+    inputs: dict               # sent to the child: args, kwargs, vary/steps
+    dtype: str
+    expect: str                # "value" or an exception name
+    tolerance: dict
+    time_limit: float
+    weight: float
+    expected: list | None = None   # accepted flat answers, the first is primary
+    check: object = None           # custom check(case, answer) -> Outcome
+    meta: dict = field(default_factory=dict)
+    seed: int | None = None
+
+
+def case_seed(problem_id: str, group_name: str, index: int, secret: str | None = None) -> int:
+    """The seed of one hidden case: stable, and secret when the grader wants it."""
+    if secret is None:
+        secret = os.environ.get(SECRET_VAR, "")
+    text = f"{problem_id}\x00{group_name}\x00{index}\x00{secret}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+
+
+def _literal(value, dtype: str):
+    import numpy as np
+
+    if isinstance(value, dict) and "array" in value:
+        return np.asarray(value["array"], dtype=value.get("dtype", dtype))
+    if isinstance(value, list):
+        return np.asarray(value, dtype=dtype)
+    return value
+
+
+def _split_call(problem: Problem, fn: str, args: dict) -> dict:
+    """Required parameters go positionally, optional ones by keyword."""
+    ep = problem.entry(fn)
+    positional = [args[p] for p in ep.required]
+    keywords = {k: args[k] for k in ep.optional if k in args}
+    return {"args": positional, "kwargs": keywords}
+
+
+def materialize(value):
+    """Judge-side twin of the child's decoding: ``{"$rng": s}`` becomes a Generator."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        if set(value) == {"$rng"}:
+            return np.random.default_rng(value["$rng"])
+        return {k: materialize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [materialize(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(materialize(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return value.copy()  # trusted code must not change the case's inputs
+    return value
+
+
+def run_reference(fn, program: dict, inputs: dict) -> dict:
+    """Run trusted code (the reference or a mistake) the way the child runs the candidate."""
+    from .child import call_program, shape_answer
+
+    kind = program.get("kind", "call")
+    results = call_program(fn, kind, materialize(inputs), answers.AnswerError)
+    return shape_answer(results, kind, program["returns"], answers)
+
+
+def build(problem: Problem, secret: str | None = None, groups: str = "all") -> list[Case]:
+    """All cases of a problem, in order: samples first, then hidden."""
+    import numpy as np
+
+    reference = bank.reference_module(problem.reference)
+    drivers = bank.reference_module(problem.reference, "drivers")
+    mistakes = bank.reference_module(problem.reference, "mistakes")
+    accepted = getattr(mistakes, "ACCEPTED", {}) if mistakes else {}
+    chosen = {"all": problem.groups, "sample": problem.samples, "hidden": problem.hidden}[groups]
+    cases: list[Case] = []
+    for g in chosen:
+        for i in range(g.count):
+            seed = case_seed(problem.id, g.name, i, secret) if g.group == "hidden" else None
+            name = g.name if g.count == 1 else f"{g.name} #{i + 1}"
+            draft = _draft(problem, g, i, seed, drivers)
+            cases.append(_case(problem, g, len(cases), name, seed, draft, reference, drivers, accepted, np))
+    return cases
+
+
+def _draft(problem: Problem, g: CaseGroup, i: int, seed, drivers) -> dict:
+    import numpy as np
+
+    if g.args is not None:
+        return {"args": {k: _literal(v, g.dtype) for k, v in g.args.items()}}
+    rng = np.random.default_rng(seed)
+    where = f"{problem.path.parent.name}/{problem.path.name}: {g.where}.params"
+    if g.generator == "tensors":
+        from .generators import tensors
+
+        return {"args": tensors(rng, g.params, g.dtype, i, where)}
+    gens = getattr(drivers, "GENERATORS", {}) if drivers else {}
+    if g.generator not in gens:
+        raise SpecError(f"{problem.path.parent.name}/{problem.path.name}: {g.where}.generator: "
+                        f"unknown generator {g.generator!r}; use `tensors` or one of "
+                        f"reference/drivers/{problem.reference}.py's GENERATORS ({', '.join(gens) or 'none'})")
+    draft = gens[g.generator](rng, dict(g.params), g.dtype, i)
+    return draft if "args" in draft else {"args": draft}
+
+
+def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np) -> Case:
+    ep = problem.entry(g.call)
+    args = draft["args"]
+    kind = draft.get("program", "call")
+    inputs = _split_call(problem, g.call, args)
+    for extra in ("vary", "steps"):
+        if extra in draft:
+            inputs[extra] = draft[extra]
+    program = {"kind": kind, "fn": g.call, "returns": ep.returns, "memory": bool(draft.get("memory"))}
+    tolerance = g.tolerance or problem.tolerance.get(g.dtype, problem.tolerance["float64"])
+    case = Case(index=index, name=name, group=g.group, fn=g.call, args=args, program=program,
+                inputs=inputs, dtype=g.dtype, expect=g.expect, tolerance=tolerance,
+                time_limit=g.time_limit or problem.time_limit, weight=g.weight,
+                meta=draft.get("meta", {}), seed=seed)
+    if "check" in draft:
+        checks = getattr(drivers, "CHECKS", {}) if drivers else {}
+        if draft["check"] not in checks:
+            raise SpecError(f"reference/drivers/{problem.reference}.py: no check named {draft['check']!r} in CHECKS")
+        case.check = checks[draft["check"]]
+    if g.expect != "value":
+        return case
+    if "expected" in draft:
+        exp = draft["expected"]
+        case.expected = exp if isinstance(exp, list) else [exp]
+        return case
+    try:
+        case.expected = [run_reference(getattr(reference, g.call), program, inputs)]
+        for alt in accepted.get(g.call, []):
+            case.expected.append(run_reference(alt, program, inputs))
+    except Exception as exc:
+        raise SpecError(f"reference/{problem.reference}.py: {g.call} failed on case {name!r}: "
+                        f"{type(exc).__name__}: {exc}") from None
+    return case

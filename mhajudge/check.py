@@ -1,0 +1,106 @@
+"""Checking one answer: shapes, dtypes, tolerances, and a message to act on.
+
+Everything here runs in the judge, on arrays read back from the child, with the
+judge's own NumPy: nothing the candidate did to NumPy in its process matters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    max_abs_error: float | None = None
+    message: str = ""
+
+
+def _index(idx) -> str:
+    return "[" + ", ".join(str(int(i)) for i in idx) + "]"
+
+
+def compare_leaf(name: str, got, want, atol: float, rtol: float) -> Outcome:
+    """``|got - want| <= atol + rtol*|want|`` elementwise, NaN/inf only where expected."""
+    import numpy as np
+
+    if got.shape != want.shape:
+        return Outcome(False, None, f"{name}: wrong shape: got {got.shape}, expected {want.shape}")
+    if want.dtype.kind == "f" and got.dtype.kind not in "f":
+        return Outcome(False, None, f"{name}: has integer/bool dtype {got.dtype}; expected floating point numbers")
+    if want.dtype.kind in "iub":
+        if got.dtype.kind not in "iub":
+            return Outcome(False, None, f"{name}: expected integers, got dtype {got.dtype}")
+        bad = got != want
+        if bad.any():
+            idx = np.argwhere(bad)[0]
+            where = _index(idx) if got.ndim else ""
+            return Outcome(False, None, f"{name}{where}: got {got[tuple(idx)]}, expected {want[tuple(idx)]}")
+        return Outcome(True, 0.0)
+    g = got.astype(np.float64)
+    w = want.astype(np.float64)
+    g_fin, w_fin = np.isfinite(g), np.isfinite(w)
+    same_nonfinite = (~g_fin & ~w_fin) & ((np.isnan(g) & np.isnan(w)) | (g == w))
+    if (~g_fin & ~same_nonfinite).any():
+        bad = ~g_fin & ~same_nonfinite
+        idx = np.argwhere(bad)[0]
+        what = "NaN" if np.isnan(g[tuple(idx)]) else "inf"
+        return Outcome(False, None, f"{name}: {int(bad.sum())} of {g.size} values are NaN/inf, "
+                                    f"the first ({what}) at {_index(idx)}")
+    if (~w_fin & g_fin).any():
+        idx = np.argwhere(~w_fin & g_fin)[0]
+        return Outcome(False, None, f"{name}{_index(idx)}: expected {w[tuple(idx)]}, got {g[tuple(idx)]}")
+    both = g_fin & w_fin
+    err = np.where(both, np.abs(g - w), 0.0)
+    max_err = float(err.max()) if err.size else 0.0
+    bad = err > atol + rtol * np.abs(np.where(both, w, 0.0))
+    if not bad.any():
+        return Outcome(True, max_err)
+    idx = np.unravel_index(int(np.argmax(np.where(bad, err, -1.0))), err.shape)
+    msg = (f"{name}: {int(bad.sum())} of {g.size} values off; largest error {max_err:.3g} "
+           f"at {_index(idx)} (got {g[idx]:.6g}, expected {w[idx]:.6g})")
+    if name.endswith("weights") and g.ndim >= 1:
+        msg += _row_sums(g, w)
+    return Outcome(False, max_err, msg)
+
+
+def _row_sums(g, w) -> str:
+    """Attention rows should sum to 1 (or 0 where every key is masked)."""
+    import numpy as np
+
+    got_sums, want_sums = g.sum(-1), w.sum(-1)
+    off = np.abs(got_sums - want_sums) > 1e-3
+    if not off.any():
+        return ""
+    idx = np.argwhere(off)[0]
+    return (f"; rows do not sum to 1: row {_index(idx)} sums to {got_sums[tuple(idx)]:.4g}"
+            f" (expected {want_sums[tuple(idx)]:.4g})")
+
+
+def compare(got: dict, want: dict, atol: float, rtol: float) -> Outcome:
+    """All leaves of one answer against one expected answer."""
+    worst, messages = 0.0, []
+    for name, w in want.items():
+        if name not in got:
+            return Outcome(False, None, f"{name}: missing from the answer")
+        o = compare_leaf(name, got[name], w, atol, rtol)
+        if o.max_abs_error is not None:
+            worst = max(worst, o.max_abs_error)
+        elif not o.ok:
+            worst = None if worst == 0.0 else worst
+        if not o.ok:
+            messages.append(o.message)
+    if messages:
+        return Outcome(False, worst if worst else None, "; ".join(messages))
+    return Outcome(True, worst)
+
+
+def check_answer(got: dict, alternatives: list[dict], atol: float, rtol: float) -> Outcome:
+    """Pass if the whole answer matches one accepted answer; explain the primary one."""
+    first = None
+    for want in alternatives:
+        o = compare(got, want, atol, rtol)
+        if o.ok:
+            return o
+        first = first or o
+    return first

@@ -1,0 +1,428 @@
+"""The sandboxed child: imports the candidate once, then runs each case in a fork.
+
+Run as a script (``python -I child.py CMD_FD RESULT_FD``), never imported by the
+candidate's process as part of the ``mhajudge`` package: the package is not in
+``sys.modules`` here, so an ``import mhajudge`` by the candidate is caught by
+the import guard like any other banned module.
+
+Protocol (frames of :mod:`wire`):
+
+- judge -> child, first: ``{"op": "load", "file", "entry_points", "forbidden"}``;
+  child -> judge: ``{"op": "loaded", "missing": {...}}`` or
+  ``{"op": "load-failed", "verdict", "message", "line"}``.
+- judge -> child, per case: ``{"op": "case", "id", "program"}`` with the inputs
+  as payload; child -> judge: ``{"op": "result", "id", "status", ...}`` with the
+  flattened answer as payload. The case runs in a forked grandchild; the child
+  kills it past ``time_limit`` and reports ``time-limit`` itself.
+
+Programs (the only ways the judge can drive a candidate):
+
+- ``call``: one call ``fn(*args, **kwargs)``; the answer is its flattened return.
+- ``repeat``: the same call once per item of ``vary`` (each item a dict of
+  keyword overrides, e.g. a seed or ``{"$rng": seed}``); each leaf of the
+  answer is stacked along a new first axis.
+- ``steps``: a sequence of calls; an argument ``{"$prev": i}`` is replaced by
+  part ``i`` of the previous call's return value (e.g. a KV cache handed back).
+  Leaves are stacked along a new first axis, one entry per step.
+
+Any program may set ``"memory": true``: the peak of NumPy/Python allocations
+during the calls (``tracemalloc``) is reported as ``peak_bytes``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.abc
+import importlib.util
+import inspect
+import os
+import signal
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load_sibling(name: str):
+    spec = importlib.util.spec_from_file_location(f"_mhajudge_{name}", os.path.join(HERE, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class ForbiddenImport(ImportError):
+    pass
+
+
+class ImportGuard(importlib.abc.MetaPathFinder):
+    """Refuses banned top-level modules, however they are imported."""
+
+    def __init__(self, forbidden):
+        self.forbidden = frozenset(forbidden)
+        self.attempts: list[str] = []
+
+    def find_spec(self, fullname, path=None, target=None):
+        top = fullname.partition(".")[0]
+        if top in self.forbidden:
+            self.attempts.append(fullname)
+            raise ForbiddenImport(f"import of '{fullname}' is not allowed here: solve it with NumPy")
+        return None
+
+
+def static_forbidden(tree: ast.AST, forbidden) -> tuple[str, int] | None:
+    """The first banned import written in the source, with its line."""
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            fname = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if fname in ("__import__", "import_module") and isinstance(node.args[0].value, str):
+                names = [node.args[0].value]
+        for name in names:
+            if name.partition(".")[0] in forbidden:
+                return name, node.lineno
+    return None
+
+
+def _candidate_line(tb, filename: str) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line
+
+
+def _describe_exception(exc: BaseException, filename: str) -> dict:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" (line {f.lineno}: {(f.line or '').strip()[:80]})"
+    text = str(exc)
+    if len(text) > 500:
+        text = text[:500] + "..."
+    return {"type": type(exc).__name__, "text": text, "where": where,
+            "line": frames[-1].lineno if frames else None}
+
+
+def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="") -> list:
+    """Call ``fn`` as the program says; the raw return value of each call."""
+    args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})
+    if kind == "call":
+        return [fn(*args, **kwargs)]
+    if kind == "repeat":
+        return [fn(*args, **{**kwargs, **extra}) for extra in inputs["vary"]]
+    if kind == "steps":
+        results, prev = [], None
+        for step in inputs["steps"]:
+            step_args = [prev[a["$prev"]] if isinstance(a, dict) and "$prev" in a else a
+                         for a in step["args"]]
+            prev = fn(*step_args, **step.get("kwargs", {}))
+            if not isinstance(prev, (tuple, list)):
+                raise answer_error(f"step {len(results)} returned a {type(prev).__name__}, "
+                                f"expected a tuple {describe}")
+            results.append(prev)
+        return results
+    raise ValueError(f"unknown program kind {kind!r}")
+
+
+def shape_answer(results: list, kind: str, tree, answers) -> dict:
+    """Flatten each result along ``tree``; stack them for repeat and steps."""
+    import numpy as np
+
+    flats = [answers.flatten(r, tree) for r in results]
+    if kind == "call":
+        return flats[0]
+    stacked = {}
+    for name in flats[0]:
+        parts = [f[name] for f in flats]
+        if len({p.shape for p in parts}) != 1:
+            shapes = ", ".join(sorted({str(p.shape) for p in parts}))
+            raise answers.AnswerError(f"{name}: the shape changes from call to call: {shapes}")
+        stacked[name] = np.stack(parts)
+    return stacked
+
+
+class Child:
+    def __init__(self, cmd_fd: int, result_fd: int):
+        self.cmd_fd = cmd_fd
+        self.result_fd = result_fd
+        self.wire = _load_sibling("wire")
+        self.answers = _load_sibling("answers")
+        self.functions: dict = {}
+        self.guard: ImportGuard | None = None
+        self.filename = ""
+
+    # -- io ----------------------------------------------------------------
+    def send(self, msg: dict, payload=None) -> None:
+        self.wire.write_frame(self.result_fd, self.wire.pack(msg, payload))
+
+    def receive(self):
+        import numpy as np
+
+        return self.wire.read_frame(self.cmd_fd, 1 << 34, make_rng=np.random.default_rng)
+
+    # -- loading -------------------------------------------------------------
+    def load(self, msg: dict) -> None:
+        self.filename = filename = os.path.abspath(msg["file"])
+        forbidden = msg["forbidden"]
+        try:
+            with open(filename, "rb") as f:
+                source = f.read()
+        except OSError as exc:
+            return self.send({"op": "load-failed", "verdict": "load-error",
+                              "message": f"cannot read the file: {exc.strerror}", "line": None})
+        try:
+            tree = ast.parse(source, filename)
+            code = compile(tree, filename, "exec")
+        except SyntaxError as exc:
+            kind = type(exc).__name__
+            text = (exc.text or "").rstrip()
+            pointer = f"\n    {text}" if text else ""
+            return self.send({"op": "load-failed", "verdict": "load-error", "line": exc.lineno,
+                              "message": f"{kind} at line {exc.lineno}: {exc.msg}{pointer}"})
+        found = static_forbidden(tree, forbidden)
+        if found:
+            name, line = found
+            return self.send({"op": "load-failed", "verdict": "forbidden", "line": line,
+                              "message": f"line {line} imports '{name}', which is not allowed: "
+                                         f"solve the problem with NumPy and the standard library"})
+
+        self.guard = ImportGuard(forbidden)
+        sys.meta_path.insert(0, self.guard)
+        module = type(sys)("candidate")
+        module.__file__ = filename
+        sys.modules["candidate"] = module
+        try:
+            exec(code, module.__dict__)
+        except ForbiddenImport as exc:
+            return self.send({"op": "load-failed", "verdict": "forbidden", "message": str(exc),
+                              "line": _candidate_line(exc.__traceback__, filename)})
+        except MemoryError:
+            return self.send({"op": "load-failed", "verdict": "memory-limit", "line": None,
+                              "message": "ran out of memory while importing the file"})
+        except BaseException as exc:  # noqa: BLE001 - anything at import is a load error
+            d = _describe_exception(exc, filename)
+            return self.send({"op": "load-failed", "verdict": "load-error", "line": d["line"],
+                              "message": f"importing the file raised {d['type']}: {d['text']}{d['where']}"})
+        if self.guard.attempts:
+            return self.send({"op": "load-failed", "verdict": "forbidden", "line": None,
+                              "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"})
+
+        problems = {}
+        for ep in msg["entry_points"]:
+            name, params = ep["name"], ep["params"]
+            fn = module.__dict__.get(name)
+            expected = f"{name}({', '.join(params)})"
+            if fn is None:
+                problems[name] = f"no function named `{name}`; expected `def {expected}:`"
+                continue
+            if not callable(fn):
+                problems[name] = f"`{name}` is a {type(fn).__name__}, not a function; expected `def {expected}:`"
+                continue
+            try:
+                sig = inspect.signature(fn)
+            except (TypeError, ValueError):
+                sig = None
+            if sig is not None:
+                required = [p.split("=")[0] for p in params if "=" not in p]
+                optional = {p.split("=")[0]: None for p in params if "=" in p}
+                try:
+                    sig.bind(*required, **optional)
+                except TypeError:
+                    problems[name] = (f"`{name}{sig}` does not match the expected signature "
+                                      f"`{expected}` (argument names and count matter)")
+                    continue
+            self.functions[name] = fn
+        self.send({"op": "loaded", "missing": problems})
+
+    # -- running ---------------------------------------------------------------
+    def run_case(self, msg: dict, inputs) -> None:
+        """Fork, run the program in the grandchild, relay its answer."""
+        r, w = os.pipe()
+        start = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:  # grandchild
+            os.close(r)
+            os.close(self.cmd_fd)  # the case cannot talk to the judge directly
+            os.close(self.result_fd)
+            try:
+                os.setpgid(0, 0)
+                reply, payload = self.execute(msg["program"], inputs)
+                frame = self.wire.pack(reply, payload)
+            except MemoryError:
+                frame = self.wire.pack({"status": "memory-limit", "message": "ran out of memory"})
+            except BaseException as exc:  # noqa: BLE001
+                frame = self.wire.pack({"status": "runtime-error",
+                                        "message": f"the judge could not send the answer: {exc!r}"})
+            try:
+                self.wire.write_frame(w, frame)
+            finally:
+                os._exit(0)
+        os.close(w)
+        limit = float(msg.get("time_limit", 10.0))
+        reply = self._collect(r, pid, start, limit)
+        os.close(r)
+        reply["id"] = msg["id"]
+        reply["op"] = "result"
+        payload = reply.pop("payload", None)
+        self.send(reply, payload)
+
+    def _collect(self, r: int, pid: int, start: float, limit: float) -> dict:
+        """Read the grandchild's one frame, or kill it when time runs out."""
+        import select
+
+        data = bytearray()
+        deadline = start + limit
+        while not self._complete(data):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                self._kill(pid)
+                return {"status": "time-limit", "wall_s": limit,
+                        "message": f"still running after {limit:g} s (an infinite loop, or far too slow)"}
+            ready, _, _ = select.select([r], [], [], left)
+            if ready:
+                chunk = os.read(r, 1 << 20)
+                if not chunk:
+                    break
+                data += chunk
+        wall = time.perf_counter() - start
+        _, status = os.waitpid(pid, 0)
+        self._kill(pid)
+        if self._complete(data):
+            try:
+                msg, payload = self._parse(bytes(data))
+            except Exception as exc:  # noqa: BLE001
+                return {"status": "runtime-error", "wall_s": wall,
+                        "message": f"the answer could not be read back: {exc}"}
+            msg["wall_s"] = wall
+            if payload is not None:
+                msg["payload"] = payload
+            return msg
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            verdict = "memory-limit" if sig == signal.SIGKILL else "runtime-error"
+            return {"status": verdict, "wall_s": wall,
+                    "message": f"the process was killed by {name}"
+                               + (" (a crash in native code)" if sig == signal.SIGSEGV else "")}
+        code = os.WEXITSTATUS(status)
+        return {"status": "runtime-error", "wall_s": wall,
+                "message": f"the process exited (status {code}) before returning an answer; "
+                           f"is there a sys.exit() or os._exit() in the code?"}
+
+    @staticmethod
+    def _complete(data) -> bool:
+        import json
+        import struct
+
+        if len(data) < 8:
+            return False
+        (size,) = struct.unpack("<Q", bytes(data[:8]))
+        if len(data) < 8 + size:
+            return False
+        try:
+            sizes = json.loads(bytes(data[8:8 + size])).get("blobs", [])
+        except Exception:  # noqa: BLE001
+            return True  # malformed: let the parser say so
+        return len(data) >= 8 + size + sum(sizes)
+
+    def _parse(self, data: bytes):
+        import json
+        import struct
+
+        (size,) = struct.unpack("<Q", data[:8])
+        msg = json.loads(data[8:8 + size])
+        sizes = msg.pop("blobs", [])
+        pos = 8 + size
+        blobs = []
+        for s in sizes:
+            blobs.append(data[pos:pos + s])
+            pos += s
+        payload = msg.pop("payload", None)
+        return msg, (self.wire.decode(payload, blobs) if payload is not None else None)
+
+    @staticmethod
+    def _kill(pid: int) -> None:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+
+    def execute(self, program: dict, inputs):
+        """Run a program in the grandchild; returns ``(reply, flat answer)``."""
+        fn = self.functions[program["fn"]]
+        tree = program["returns"]
+        kind = program.get("kind", "call")
+        memory = bool(program.get("memory"))
+        if memory:
+            import tracemalloc
+
+            tracemalloc.start()
+        t0 = time.perf_counter()
+        try:
+            results = call_program(fn, kind, inputs, self.answers.AnswerError, self.answers.describe(tree))
+        except self.answers.AnswerError as exc:
+            return {"status": "bad-answer", "message": str(exc)}, None
+        except ForbiddenImport as exc:
+            return {"status": "forbidden", "message": str(exc)}, None
+        except MemoryError:
+            return {"status": "memory-limit", "message": "ran out of memory (MemoryError)"}, None
+        except RecursionError as exc:
+            d = _describe_exception(exc, self.filename)
+            return {"status": "runtime-error", "exception": "RecursionError",
+                    "message": f"RecursionError: maximum recursion depth exceeded{d['where']}"}, None
+        except SystemExit as exc:
+            return {"status": "runtime-error", "exception": "SystemExit",
+                    "message": f"the function called sys.exit({exc.code!r})"}, None
+        except BaseException as exc:  # noqa: BLE001
+            d = _describe_exception(exc, self.filename)
+            return {"status": "raised", "exception": d["type"],
+                    "message": f"{d['type']}: {d['text']}{d['where']}"}, None
+        reply = {"status": "ok", "time_s": time.perf_counter() - t0}
+        if memory:
+            reply["peak_bytes"] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        if self.guard is not None and self.guard.attempts:
+            return {"status": "forbidden",
+                    "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}, None
+        try:
+            return reply, shape_answer(results, kind, tree, self.answers)
+        except self.answers.AnswerError as exc:
+            return {"status": "bad-answer", "message": str(exc)}, None
+
+    def serve(self) -> None:
+        while True:
+            try:
+                msg, payload = self.receive()
+            except EOFError:
+                return
+            op = msg.get("op")
+            if op == "load":
+                self.load(msg)
+            elif op == "case":
+                self.run_case(msg, payload)
+            elif op == "exit":
+                return
+
+
+def main() -> None:
+    cmd_fd, result_fd = int(sys.argv[1]), int(sys.argv[2])
+    # A candidate's prints go to stdout/stderr, which the judge caps and ignores.
+    child = Child(cmd_fd, result_fd)
+    child.serve()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Judging one file: spec -> cases -> run candidate -> check -> diagnose -> report.
+
+This is the library API the CLI, the tests and graders' scripts call::
+
+    from mhajudge.judge import judge_file
+    report = judge_file("solution.py", "sdpa")
+    print(report.verdict, report.passed, report.total)
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import time
+from pathlib import Path
+
+from . import bank
+from .errors import JudgeError
+from .results import CaseResult, Report
+from .runner import Limits, RunResult, Sandbox
+
+HEADER_RE = re.compile(r"^\s*#\s*mhajudge:\s*([a-z0-9-]+)\s*$")
+
+
+def read_header(text: str) -> str | None:
+    """The ``# mhajudge: ID`` header, if one of the first lines has it."""
+    for line in text.splitlines()[:30]:
+        m = HEADER_RE.match(line)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _defined_functions(text: str) -> dict[str, list[str]] | None:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    out = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out[node.name] = [a.arg for a in node.args.posonlyargs + node.args.args]
+    return out
+
+
+def resolve_problem(file: Path, problem_id: str | None = None):
+    """The problem a file is for: --problem, else its header, else its function names."""
+    if problem_id:
+        return bank.load_problem(problem_id)
+    try:
+        text = Path(file).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise JudgeError(f"cannot read {file}: {exc.strerror}") from None
+    header = read_header(text)
+    if header:
+        return bank.load_problem(header)
+    defined = _defined_functions(text)
+    if defined is None:
+        raise JudgeError(f"{file} has a syntax error, so its problem cannot be told from its functions",
+                         hint="name the problem: `mhajudge run FILE --problem ID`, or add a `# mhajudge: ID` line")
+    problems = bank.load_all()
+    full = [p for p in problems if all(ep.name in defined for ep in p.entry_points)]
+    exact = [p for p in full
+             if all(defined[ep.name] == [x.split("=")[0] for x in ep.params] for ep in p.entry_points)]
+    for pool in (exact, full):
+        if len(pool) == 1:
+            return pool[0]
+    pool = exact or full
+    if pool:
+        listing = "; ".join(f"{p.id}: {', '.join(ep.signature for ep in p.entry_points)}" for p in pool)
+        raise JudgeError(f"{file} could be any of {len(pool)} problems ({listing})",
+                         hint=f"name it: `mhajudge run {file} --problem {pool[0].id}`, "
+                              f"or add `# mhajudge: {pool[0].id}` as the file's first line")
+    raise JudgeError(f"{file} defines no problem's entry points (found: {', '.join(defined) or 'no functions'})",
+                     hint="`mhajudge list` shows the problems and `mhajudge show ID` their signatures; "
+                          "or pass --problem ID")
+
+
+def _verdict_for(case, run: RunResult):
+    """Turn what the child reported into (verdict, message, max error)."""
+    from .check import check_answer
+
+    if run.status == "ok":
+        if case.expect != "value":
+            return "wrong-answer", f"expected {case.expect} to be raised for these arguments, but it returned", None
+        if run.answer is None:
+            return "wrong-answer", "no answer came back", None
+        if case.check is not None:
+            o = case.check(case, run.answer)
+            return getattr(o, "verdict", None) or ("accepted" if o.ok else "wrong-answer"), o.message, o.max_abs_error
+        o = check_answer(run.answer, case.expected, case.tolerance["atol"], case.tolerance["rtol"])
+        return ("accepted" if o.ok else "wrong-answer"), o.message, o.max_abs_error
+    if run.status == "raised":
+        if run.exception == case.expect:
+            return "accepted", "", None
+        if case.expect != "value":
+            hint = (" (an assert is not the same: asserts vanish under `python -O`; raise ValueError)"
+                    if run.exception == "AssertionError" else "")
+            return "wrong-answer", f"expected {case.expect}, got {run.message}{hint}", None
+        if run.exception == "AssertionError":
+            return "runtime-error", f"{run.message} (an assert failed on valid input)", None
+        return "runtime-error", run.message, None
+    if run.status == "bad-answer":
+        return "wrong-answer", run.message, None
+    verdict = run.status if run.status in ("time-limit", "memory-limit", "runtime-error", "forbidden") else "runtime-error"
+    return verdict, run.message, None
+
+
+def judge_file(file, problem_id: str | None = None, *, secret: str | None = None,
+               limits: Limits | None = None, hide: bool = False, groups: str = "all",
+               diagnose: bool = True) -> Report:
+    """Judge one candidate file and return its :class:`Report`."""
+    from . import cases as cases_mod
+    from .diagnose import diagnose_report
+
+    start = time.perf_counter()
+    file = Path(file)
+    if not file.is_file():
+        raise JudgeError(f"no such file: {file}", hint="give the path of a .py file")
+    problem = resolve_problem(file, problem_id)
+    limits = limits or Limits()
+    entry_points = [{"name": ep.name, "params": ep.params} for ep in problem.entry_points]
+    report = Report(problem=problem.id, file=str(file))
+    with Sandbox(file, entry_points, problem.forbidden, limits) as box:
+        cases = cases_mod.build(problem, secret=secret, groups=groups)  # overlaps the child's start-up
+        loaded = box.wait_loaded()
+        for case in cases:
+            if not loaded.ok:
+                result = CaseResult(case.name, case.group, loaded.verdict, message=loaded.message)
+            elif case.fn in loaded.missing:
+                result = CaseResult(case.name, case.group, "load-error", message=loaded.missing[case.fn])
+            else:
+                run = box.run(case.index, case.program, case.inputs, case.time_limit)
+                verdict, message, err = _verdict_for(case, run)
+                result = CaseResult(case.name, case.group, verdict, err, run.time_s, message,
+                                    answer=run.answer)
+            result.weight, result.fn, result.case = case.weight, case.fn, case
+            report.cases.append(result)
+        report.stdout, report.stderr = box.output()
+    if not loaded.ok:
+        report.load_message = loaded.message
+    if diagnose and report.verdict != "accepted":
+        report.diagnoses = diagnose_report(problem, report)
+    if hide:
+        for c in report.cases:
+            if c.group == "hidden" and c.verdict not in ("load-error", "forbidden"):
+                c.message = ""
+    report.wall_s = time.perf_counter() - start
+    return report

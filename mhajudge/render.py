@@ -1,0 +1,93 @@
+"""Showing a report to a person: a rich table, a verdict line, the diagnoses."""
+
+from __future__ import annotations
+
+from .results import Report
+
+STYLE = {"accepted": "bold green", "wrong-answer": "bold red", "runtime-error": "bold magenta",
+         "time-limit": "bold yellow", "memory-limit": "bold yellow", "load-error": "bold red",
+         "forbidden": "bold red"}
+SMALL = 64  # show inputs of a failing case when it has at most this many numbers
+
+
+def _fmt_err(err) -> str:
+    return "-" if err is None else f"{err:.2e}"
+
+
+def _fmt_time(t) -> str:
+    if t is None:
+        return "-"
+    return f"{t * 1000:.1f} ms" if t < 1 else f"{t:.2f} s"
+
+
+def _short(message: str, full: bool = False) -> str:
+    """The table shows the first point of a message; JSON keeps all of it."""
+    if full or len(message) <= 100:
+        return message
+    first = message.split("; ")[0]
+    return first if len(first) <= 100 else first[:97] + "..."
+
+
+def render_report(report: Report, console, hide: bool = False) -> None:
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"{report.problem}: {report.file}", title_justify="left", expand=False)
+    table.add_column("case")
+    table.add_column("group", style="dim")
+    table.add_column("verdict")
+    table.add_column("max error", justify="right")
+    table.add_column("time", justify="right")
+    table.add_column("what went wrong", overflow="fold", max_width=70)
+    load_failed = bool(report.load_message)
+    for c in report.cases:
+        if load_failed and c is not report.cases[0]:
+            continue
+        table.add_row(c.name if not load_failed else "(all cases)", c.group, Text(c.verdict, STYLE.get(c.verdict, "")),
+                      _fmt_err(c.max_abs_error), _fmt_time(c.time_s), _short(c.message, load_failed))
+    console.print(table)
+    verdict = report.verdict
+    line = Text()
+    line.append(verdict.upper(), STYLE.get(verdict, ""))
+    line.append(f"  {report.passed}/{report.total} cases passed  ({report.wall_s:.2f} s)")
+    console.print(line)
+    if not hide:
+        _show_small_failure(report, console)
+    for d in report.diagnoses:
+        body = Text()
+        body.append(d["title"] + "\n", "bold")
+        body.append(d["why"] + "\n")
+        body.append("Fix: ", "bold")
+        body.append(d["fix"])
+        console.print(Panel(body, title=f"diagnosis: {d['id']}", title_align="left", border_style="yellow"))
+    for note in report.notes:
+        console.print(Text("note: ", "bold cyan") + Text(note))
+    if verdict != "accepted" and (report.stdout.strip() or report.stderr.strip()) and not hide:
+        tail = (report.stderr.strip() or report.stdout.strip())[-1500:]
+        console.print(Panel(Text(tail), title="your program printed", title_align="left", border_style="dim"))
+
+
+def _show_small_failure(report: Report, console) -> None:
+    """For the first small failing case: its inputs, the expected and the got answers."""
+    import numpy as np
+
+    for c in report.cases:
+        case = c.case
+        if c.verdict != "wrong-answer" or case is None or c.answer is None or not case.expected:
+            continue
+        arrays = [v for v in case.args.values() if isinstance(v, np.ndarray)]
+        if sum(a.size for a in arrays) > SMALL or case.program.get("kind") != "call":
+            continue
+        with np.printoptions(precision=4, suppress=True, linewidth=100):
+            console.print(f"\n[bold]First small failing case:[/bold] {c.name}")
+            for k, v in case.args.items():
+                console.print(f"  {k} = " + (np.array2string(v, prefix="      ") if isinstance(v, np.ndarray) else repr(v)))
+            want = case.expected[0]
+            for name, w in want.items():
+                g = c.answer.get(name)
+                console.print(f"  expected {name} =\n{np.array2string(w)}")
+                console.print(f"  got {name} =\n{np.array2string(g) if g is not None else None}")
+                if g is not None and g.shape == w.shape:
+                    console.print(f"  difference (got - expected) =\n{np.array2string(g.astype(float) - w)}")
+        return

@@ -1,0 +1,76 @@
+"""What a judgement produces: per-case results and the report, as plain data.
+
+``Report.to_json()`` is the contract's JSON object (``../shared/CLI.md``); the
+renderers in :mod:`mhajudge.render` and the grade formats start from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+VERDICTS = ("accepted", "wrong-answer", "runtime-error", "time-limit", "memory-limit",
+            "load-error", "forbidden")
+
+
+@dataclass
+class CaseResult:
+    name: str
+    group: str
+    verdict: str
+    max_abs_error: float | None = None
+    time_s: float | None = None
+    message: str = ""
+    weight: float = 1.0
+    fn: str = ""
+    # Judge-side only, never in JSON: for diagnosis and for showing small cases.
+    answer: dict | None = None
+    case: object = None
+
+    def to_json(self) -> dict:
+        err = self.max_abs_error
+        return {"name": self.name, "group": self.group, "verdict": self.verdict,
+                "max_abs_error": None if err is None or err != err else float(err),
+                "time_s": None if self.time_s is None else round(float(self.time_s), 6),
+                "message": self.message}
+
+
+@dataclass
+class Report:
+    problem: str
+    file: str
+    cases: list[CaseResult] = field(default_factory=list)
+    diagnoses: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    load_message: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    wall_s: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        for c in self.cases:
+            if c.verdict != "accepted":
+                return c.verdict
+        return "accepted" if self.cases else "load-error"
+
+    @property
+    def passed(self) -> int:
+        return sum(c.verdict == "accepted" for c in self.cases)
+
+    @property
+    def total(self) -> int:
+        return len(self.cases)
+
+    @property
+    def score(self) -> float:
+        """Weighted fraction of cases passed, in [0, 1]."""
+        weight = sum(c.weight for c in self.cases)
+        return sum(c.weight for c in self.cases if c.verdict == "accepted") / weight if weight else 0.0
+
+    def to_json(self) -> dict:
+        return {"problem": self.problem, "file": self.file, "verdict": self.verdict,
+                "passed": self.passed, "total": self.total,
+                "cases": [c.to_json() for c in self.cases],
+                "diagnoses": [{"id": d["id"], "message": d["message"]} for d in self.diagnoses],
+                "score": round(self.score, 6), "notes": list(self.notes),
+                "time_s": round(self.wall_s, 4)}

@@ -1,0 +1,253 @@
+"""Running candidate code: a child process with limits, spoken to over pipes.
+
+The judge sends the child the inputs of each case and nothing else; the
+expected answers stay in this process. The child imports the candidate once and
+forks per case (see :mod:`mhajudge.child`). This module only moves frames and
+enforces what the child cannot be trusted to enforce: a wall-clock backstop, an
+address-space limit, a process group killed whole, capped output capture.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import wire
+
+CHILD = Path(__file__).with_name("child.py")
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+               "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")
+KEEP_VARS = ("PATH", "LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+@dataclass
+class Limits:
+    case_time_s: float = 10.0      # per case, wall clock
+    total_time_s: float = 120.0    # per submission
+    load_time_s: float = 20.0      # importing the candidate
+    memory_bytes: int = 4 << 30    # address space of the child
+    output_bytes: int = 256 << 20  # the largest answer read back
+    capture_bytes: int = 64 << 10  # stdout/stderr kept for the report
+
+
+@dataclass
+class RunResult:
+    """What came back for one case, before any comparison."""
+    status: str                    # ok, raised, bad-answer, time-limit, memory-limit, runtime-error, forbidden
+    answer: dict | None = None     # flat {name: ndarray}
+    message: str = ""
+    exception: str | None = None
+    time_s: float | None = None
+    peak_bytes: int | None = None
+
+
+@dataclass
+class Loaded:
+    ok: bool
+    verdict: str = ""
+    message: str = ""
+    line: int | None = None
+    missing: dict = field(default_factory=dict)
+
+
+class _Capture(threading.Thread):
+    """Drains a pipe, keeping the first ``cap`` bytes and counting the rest."""
+
+    def __init__(self, stream, cap: int):
+        super().__init__(daemon=True)
+        self.stream, self.cap = stream, cap
+        self.kept = bytearray()
+        self.total = 0
+
+    def run(self):
+        try:
+            while True:
+                chunk = self.stream.read1(1 << 16) if hasattr(self.stream, "read1") else self.stream.read(1 << 16)
+                if not chunk:
+                    return
+                self.total += len(chunk)
+                if len(self.kept) < self.cap:
+                    self.kept += chunk[: self.cap - len(self.kept)]
+        except (OSError, ValueError):
+            return
+
+    def text(self) -> str:
+        s = self.kept.decode("utf-8", "replace")
+        if self.total > len(self.kept):
+            s += f"\n[... {self.total - len(self.kept):,} more bytes not kept]"
+        return s
+
+
+def child_env() -> dict:
+    """A clean environment: no secrets, one BLAS thread."""
+    env = {k: os.environ[k] for k in KEEP_VARS if k in os.environ}
+    env.update({k: "1" for k in THREAD_VARS})
+    env["PYTHONHASHSEED"] = "0"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _limit(memory_bytes: int):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return apply
+
+
+class Sandbox:
+    """One candidate file loaded in one child process.
+
+    Use as a context manager; :meth:`run` sends a case and waits for its result.
+    After a backstop timeout the child is killed and restarted transparently.
+    """
+
+    def __init__(self, file: Path, entry_points: list[dict], forbidden: list[str], limits: Limits):
+        self.file = Path(file)
+        self.entry_points = entry_points
+        self.forbidden = forbidden
+        self.limits = limits
+        self.proc: subprocess.Popen | None = None
+        self.loaded: Loaded | None = None
+        self.captures: list[_Capture] = []
+        self.started = time.monotonic()
+
+    # -- lifecycle -----------------------------------------------------------
+    def start(self) -> None:
+        """Start the child and send it the load request; do not wait."""
+        cmd_r, self.cmd_w = os.pipe()
+        self.res_r, res_w = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-B", str(CHILD), str(cmd_r), str(res_w)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            pass_fds=(cmd_r, res_w), env=child_env(), start_new_session=True,
+            preexec_fn=_limit(self.limits.memory_bytes), cwd=str(self.file.parent),
+        )
+        os.close(cmd_r)
+        os.close(res_w)
+        self.captures = [_Capture(self.proc.stdout, self.limits.capture_bytes),
+                         _Capture(self.proc.stderr, self.limits.capture_bytes)]
+        for c in self.captures:
+            c.start()
+        self._send({"op": "load", "file": str(self.file.resolve()),
+                    "entry_points": self.entry_points, "forbidden": self.forbidden})
+
+    def wait_loaded(self) -> Loaded:
+        if self.loaded is None:
+            reply = self._receive(self.limits.load_time_s)
+            if reply is None:
+                self.loaded = Loaded(False, "time-limit",
+                                     f"importing the file took more than {self.limits.load_time_s:g} s "
+                                     "(is there a loop at the top level?)")
+            elif isinstance(reply, str):
+                self.loaded = Loaded(False, "load-error", f"the file could not be imported: {reply}")
+            else:
+                msg, _ = reply
+                if msg.get("op") == "loaded":
+                    self.loaded = Loaded(True, missing=dict(msg.get("missing") or {}))
+                else:
+                    self.loaded = Loaded(False, str(msg.get("verdict", "load-error")),
+                                         str(msg.get("message", "")), msg.get("line"))
+        return self.loaded
+
+    def close(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for fd in (self.cmd_w, self.res_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.proc = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def output(self) -> tuple[str, str]:
+        """What the candidate printed (capped)."""
+        if not self.captures:
+            return "", ""
+        return self.captures[0].text(), self.captures[1].text()
+
+    # -- cases ---------------------------------------------------------------
+    def time_left(self) -> float:
+        return self.limits.total_time_s - (time.monotonic() - self.started)
+
+    def run(self, case_id: int, program: dict, inputs: dict, time_limit: float | None = None) -> RunResult:
+        limit = min(time_limit or self.limits.case_time_s, max(self.time_left(), 0.0))
+        if limit <= 0:
+            return RunResult("time-limit", message=f"the submission used up its {self.limits.total_time_s:g} s budget")
+        if self.proc is None:
+            self.start()
+            self.loaded = None
+        loaded = self.wait_loaded()
+        if not loaded.ok:
+            return RunResult("runtime-error", message=f"the file no longer imports: {loaded.message}")
+        try:
+            self._send({"op": "case", "id": case_id, "program": program, "time_limit": limit}, inputs)
+        except (BrokenPipeError, OSError):
+            self._restart()
+            return RunResult("runtime-error", message="the child process died (did the code kill it?)")
+        reply = self._receive(limit + 5.0)
+        if reply is None:
+            self._restart()
+            return RunResult("time-limit", message=f"still running after {limit:g} s")
+        if isinstance(reply, str):
+            self._restart()
+            return RunResult("runtime-error", message=reply)
+        msg, payload = reply
+        if msg.get("id") != case_id:
+            self._restart()
+            return RunResult("runtime-error", message="the child answered out of turn")
+        status = str(msg.get("status", "runtime-error"))
+        return RunResult(status, answer=payload if isinstance(payload, dict) else None,
+                         message=str(msg.get("message", "")), exception=msg.get("exception"),
+                         time_s=msg.get("time_s"), peak_bytes=msg.get("peak_bytes"))
+
+    def _restart(self) -> None:
+        self.close()
+        self.loaded = None
+
+    # -- frames --------------------------------------------------------------
+    def _send(self, msg: dict, payload=None) -> None:
+        wire.write_frame(self.cmd_w, wire.pack(msg, payload))
+
+    def _receive(self, timeout: float):
+        """A frame, ``None`` on timeout, or an error string."""
+        import select
+
+        ready, _, _ = select.select([self.res_r], [], [], max(timeout, 0.0))
+        if not ready:
+            return None
+        try:
+            return wire.read_frame(self.res_r, self.limits.output_bytes)
+        except EOFError:
+            code = self.proc.poll() if self.proc else None
+            return ("the process ended before answering"
+                    + (f" (exit status {code})" if code is not None else "")
+                    + "; is there a sys.exit(), os._exit() or a kill in the code?")
+        except wire.WireError as exc:
+            return str(exc)

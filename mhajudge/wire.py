@@ -1,0 +1,137 @@
+"""The wire format between the judge and the sandboxed child.
+
+A message is one frame: an 8-byte little-endian length of a JSON header, the
+header, then the blobs the header lists. Arrays travel as `.npy` bytes and are
+read back with ``allow_pickle=False`` after their header has been checked, so a
+candidate can send numbers and nothing else: no pickles, no object arrays.
+
+This module imports only the standard library and NumPy, because the child
+loads it by file path without importing the ``mhajudge`` package.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+
+import numpy as np
+
+MAX_HEADER = 1 << 20  # a JSON header larger than this is not ours
+ALLOWED_KINDS = "biuf"  # bool, signed, unsigned, floating: numbers only
+
+
+class WireError(Exception):
+    """A frame that is malformed, too large or not made of plain numbers."""
+
+
+# -- values <-> JSON plus blobs ----------------------------------------------
+
+def encode(value, blobs: list[bytes]):
+    """Turn a tree of arrays, scalars, tuples, lists and dicts into JSON."""
+    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, np.asarray(value), allow_pickle=False)
+        blobs.append(buf.getvalue())
+        return {"$a": len(blobs) - 1}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, tuple):
+        return {"$t": [encode(v, blobs) for v in value]}
+    if isinstance(value, list):
+        return [encode(v, blobs) for v in value]
+    if isinstance(value, dict):
+        return {"$d": {str(k): encode(v, blobs) for k, v in value.items()}}
+    raise WireError(f"cannot send a value of type {type(value).__name__}")
+
+
+def decode(obj, blobs: list[bytes], make_rng=None):
+    """The inverse of :func:`encode`; ``{"$rng": seed}`` becomes a Generator."""
+    if isinstance(obj, dict):
+        if "$a" in obj:
+            return read_npy(blobs[obj["$a"]])
+        if "$t" in obj:
+            return tuple(decode(v, blobs, make_rng) for v in obj["$t"])
+        if "$d" in obj:
+            return {k: decode(v, blobs, make_rng) for k, v in obj["$d"].items()}
+        if "$rng" in obj and make_rng is not None:
+            return make_rng(obj["$rng"])
+        raise WireError(f"unknown value tag in {sorted(obj)}")
+    if isinstance(obj, list):
+        return [decode(v, blobs, make_rng) for v in obj]
+    return obj
+
+
+def read_npy(blob: bytes) -> np.ndarray:
+    """Read `.npy` bytes, refusing anything but a plain numeric array."""
+    f = io.BytesIO(blob)
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        else:
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+    except Exception as exc:  # malformed header
+        raise WireError(f"bad array header: {exc}") from None
+    if dtype.hasobject or dtype.kind not in ALLOWED_KINDS or dtype.fields:
+        raise WireError(f"array of dtype {dtype} is not a plain numeric array")
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    data = blob[f.tell():]
+    if len(data) != count * dtype.itemsize:
+        raise WireError("array data does not match its header")
+    arr = np.frombuffer(data, dtype=dtype, count=count)
+    order = "F" if fortran else "C"
+    return arr.reshape(shape, order=order).copy()
+
+
+# -- frames ---------------------------------------------------------------------
+
+def pack(msg: dict, payload=None) -> bytes:
+    """One frame: ``msg`` plus an optional value tree ``payload``."""
+    blobs: list[bytes] = []
+    body = dict(msg)
+    if payload is not None:
+        body["payload"] = encode(payload, blobs)
+    body["blobs"] = [len(b) for b in blobs]
+    header = json.dumps(body).encode()
+    return struct.pack("<Q", len(header)) + header + b"".join(blobs)
+
+
+def write_frame(fd: int, frame: bytes) -> None:
+    view = memoryview(frame)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def read_exact(fd: int, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the channel")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int, max_bytes: int, make_rng=None):
+    """Read one frame: returns ``(msg, payload)``; raises WireError if too big."""
+    (size,) = struct.unpack("<Q", read_exact(fd, 8))
+    if size > MAX_HEADER:
+        raise WireError(f"frame header of {size} bytes is too large")
+    try:
+        msg = json.loads(read_exact(fd, size))
+        sizes = [int(s) for s in msg.pop("blobs", [])]
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+        raise WireError(f"frame header is not valid JSON: {exc}") from None
+    if sum(sizes) > max_bytes or any(s < 0 for s in sizes):
+        raise WireError(f"the answer is {sum(sizes):,} bytes, over the limit of {max_bytes:,}")
+    blobs = [read_exact(fd, s) for s in sizes]
+    payload = msg.pop("payload", None)
+    try:
+        value = decode(payload, blobs, make_rng) if payload is not None else None
+    except (IndexError, KeyError, TypeError, RecursionError) as exc:
+        raise WireError(f"frame payload is malformed: {exc!r}") from None
+    return msg, value
