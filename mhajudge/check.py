@@ -79,20 +79,17 @@ def _row_sums(g, w) -> str:
 
 def compare(got: dict, want: dict, atol: float, rtol: float) -> Outcome:
     """All leaves of one answer against one expected answer."""
-    worst, messages = 0.0, []
+    errors, messages = [], []
     for name, w in want.items():
         if name not in got:
             return Outcome(False, None, f"{name}: missing from the answer")
         o = compare_leaf(name, got[name], w, atol, rtol)
         if o.max_abs_error is not None:
-            worst = max(worst, o.max_abs_error)
-        elif not o.ok:
-            worst = None if worst == 0.0 else worst
+            errors.append(o.max_abs_error)
         if not o.ok:
             messages.append(o.message)
-    if messages:
-        return Outcome(False, worst if worst else None, "; ".join(messages))
-    return Outcome(True, worst)
+    worst = max(errors) if errors else None
+    return Outcome(not messages, worst, "; ".join(messages))
 
 
 def check_answer(got: dict, alternatives: list[dict], atol: float, rtol: float) -> Outcome:

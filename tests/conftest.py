@@ -1,0 +1,33 @@
+"""Shared helpers: run the real CLI in a subprocess, find solution files."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = ROOT / "tests" / "solutions"
+
+
+def run_cli(*args, env=None, timeout=300, cwd=None):
+    """``mhajudge ARGS`` as a user runs it; returns (exit code, stdout, stderr)."""
+    full_env = dict(os.environ)
+    full_env.pop("MHAJUDGE_SECRET", None)
+    full_env.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "mhajudge", *map(str, args)], capture_output=True,
+                          text=True, env=full_env, timeout=timeout, cwd=cwd)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def run_json(*args, env=None, timeout=300):
+    code, out, err = run_cli(*args, "--format", "json", env=env, timeout=timeout)
+    assert out.strip(), f"no JSON on stdout (exit {code}); stderr:\n{err}"
+    return code, json.loads(out)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

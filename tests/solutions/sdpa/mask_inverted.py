@@ -1,0 +1,13 @@
+# mhajudge: sdpa
+# expect-verdict: wrong-answer
+# expect-diagnosis: mask-inverted
+import numpy as np
+
+
+def scaled_dot_product_attention(Q, K, V, mask=None):
+    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, -1e9, s)
+    e = np.exp(s - s.max(-1, keepdims=True))
+    w = e / e.sum(-1, keepdims=True)
+    return w @ V, w

@@ -1,0 +1,13 @@
+# mhajudge: sdpa
+# expect-verdict: wrong-answer
+# expect-diagnosis: no-scale
+import numpy as np
+
+
+def scaled_dot_product_attention(Q, K, V, mask=None):
+    s = Q @ np.swapaxes(K, -1, -2)
+    if mask is not None:
+        s = np.where(mask, s, -1e9)
+    e = np.exp(s - s.max(-1, keepdims=True))
+    w = e / e.sum(-1, keepdims=True)
+    return w @ V, w

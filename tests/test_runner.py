@@ -1,0 +1,121 @@
+"""Broken and banned submissions get the right verdict through the real CLI."""
+
+import textwrap
+
+import pytest
+
+from conftest import run_cli, run_json
+
+GOOD_BODY = """
+def scaled_dot_product_attention(Q, K, V, mask=None):
+    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -1e9)
+    e = np.exp(s - s.max(-1, keepdims=True))
+    w = e / e.sum(-1, keepdims=True)
+    return w @ V, w
+"""
+
+
+def write(tmp_path, body, name="sol.py"):
+    path = tmp_path / name
+    path.write_text("# mhajudge: sdpa\nimport numpy as np\n" + textwrap.dedent(body))
+    return path
+
+
+def test_syntax_error_is_load_error_with_line(tmp_path):
+    path = write(tmp_path, "def scaled_dot_product_attention(Q, K, V, mask=None)\n    return Q\n")
+    code, report = run_json("run", path)
+    assert code == 1 and report["verdict"] == "load-error"
+    assert "line 3" in report["cases"][0]["message"]
+
+
+def test_missing_entry_point_names_the_signature(tmp_path):
+    path = write(tmp_path, "def attention(Q, K, V):\n    return Q\n")
+    code, report = run_json("run", path)
+    assert report["verdict"] == "load-error"
+    assert "scaled_dot_product_attention(Q, K, V, mask=None)" in report["cases"][0]["message"]
+
+
+def test_wrong_parameter_count_is_load_error(tmp_path):
+    path = write(tmp_path, "def scaled_dot_product_attention(Q, K, V):\n    return Q, Q\n")
+    code, report = run_json("run", path)
+    assert report["verdict"] == "load-error"
+    assert "expected signature" in report["cases"][0]["message"]
+
+
+def test_infinite_loop_is_time_limit(tmp_path):
+    path = write(tmp_path, GOOD_BODY + "\n_real = scaled_dot_product_attention\n"
+                 "def scaled_dot_product_attention(Q, K, V, mask=None):\n"
+                 "    if Q.ndim == 4:\n        while True:\n            pass\n"
+                 "    return _real(Q, K, V, mask)\n")
+    code, report = run_json("run", path)
+    assert report["verdict"] == "time-limit"
+    looped = [c for c in report["cases"] if c["verdict"] == "time-limit"]
+    assert [c["name"] for c in looped] == ["two batch dimensions"]
+    assert sum(c["verdict"] == "accepted" for c in report["cases"]) == report["total"] - 1
+
+
+@pytest.mark.parametrize("line", [
+    "import torch",
+    "from scipy.special import softmax",
+    "import mhajudge",
+    "import importlib\nm = importlib.import_module('mha' + 'judge')",
+])
+def test_banned_import_is_forbidden(tmp_path, line):
+    path = write(tmp_path, line + "\n" + GOOD_BODY)
+    code, report = run_json("run", path)
+    assert code == 1 and report["verdict"] == "forbidden", report["cases"][0]
+
+
+def test_banned_import_inside_function_is_forbidden(tmp_path):
+    body = GOOD_BODY.replace("    s = Q @", "    __import__('tor' + 'ch')\n    s = Q @")
+    path = write(tmp_path, body)
+    code, report = run_json("run", path)
+    assert report["verdict"] == "forbidden"
+
+
+def test_exception_is_runtime_error_with_line(tmp_path):
+    path = write(tmp_path, "def scaled_dot_product_attention(Q, K, V, mask=None):\n    return 1 / 0\n")
+    code, report = run_json("run", path)
+    assert report["verdict"] == "runtime-error"
+    assert "ZeroDivisionError" in report["cases"][0]["message"] and "line 4" in report["cases"][0]["message"]
+
+
+@pytest.mark.parametrize("ret,words", [
+    ("None", "None"),
+    ("'accepted'", "got a str"),
+    ("[[1, 2], [3]], Q", "numeric array"),
+    ("Q", "tuple"),
+])
+def test_malformed_answers_are_wrong_answer(tmp_path, ret, words):
+    path = write(tmp_path, f"def scaled_dot_product_attention(Q, K, V, mask=None):\n    return {ret}\n")
+    code, report = run_json("run", path)
+    assert report["verdict"] == "wrong-answer"
+    assert words in report["cases"][0]["message"]
+
+
+def test_secret_is_not_visible_to_the_candidate(tmp_path):
+    path = write(tmp_path, GOOD_BODY + "\nimport os\nassert 'MHAJUDGE_SECRET' not in os.environ\n")
+    code, report = run_json("run", path, env={"MHAJUDGE_SECRET": "s3cret"})
+    assert report["verdict"] == "accepted", report["cases"][0]
+
+
+def test_secret_changes_hidden_cases(tmp_path):
+    from mhajudge import bank
+    from mhajudge.cases import build
+
+    problem = bank.load_problem("sdpa")
+    plain = build(problem, secret="")
+    secret = build(problem, secret="abc")
+    hidden = [i for i, c in enumerate(plain) if c.group == "hidden"]
+    assert all((plain[i].args["Q"] != secret[i].args["Q"]).any() for i in hidden)
+    samples = [i for i, c in enumerate(plain) if c.group == "sample"]
+    assert all((plain[i].args["Q"] == secret[i].args["Q"]).all() for i in samples)
+
+
+def test_judge_errors_exit_2_without_traceback(tmp_path):
+    code, out, err = run_cli("run", tmp_path / "missing.py")
+    assert code == 2 and "Traceback" not in err and "no such file" in err
+    code, out, err = run_cli("run", write(tmp_path, GOOD_BODY), "--problem", "nope")
+    assert code == 2 and "unknown problem" in err and "Traceback" not in err
