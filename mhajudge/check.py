@@ -14,6 +14,7 @@ class Outcome:
     ok: bool
     max_abs_error: float | None = None
     message: str = ""
+    verdict: str | None = None   # a custom check may say e.g. "memory-limit"; default by ok
 
 
 def _index(idx) -> str:

@@ -32,30 +32,32 @@ def mistake_answer(fn, case):
         return None
 
 
-def matches(case, answer: dict, fns) -> bool:
+def matches(case, answer: dict, fns, drivers=None) -> bool:
     """Does ``answer`` equal what the mistake gives on this case (in any of its forms)?"""
-    return any(_matches_one(case, answer, fn) for fn in (fns if isinstance(fns, (list, tuple)) else [fns]))
+    forms = fns if isinstance(fns, (list, tuple)) else [fns]
+    return any(_matches_one(case, answer, fn, drivers) for fn in forms)
 
 
-def _matches_one(case, answer: dict, fn) -> bool:
+def _matches_one(case, answer: dict, fn, drivers) -> bool:
+    """Custom-checked cases (random answers) match through the drivers' ``match_mistake``."""
     wrong = mistake_answer(fn, case)
     if wrong is None:
         return False
     if case.check is not None:
-        module = bank.reference_module(case.meta.get("reference", ""), "drivers") if case.meta.get("reference") else None
-        match = getattr(module, "match_mistake", None) if module else None
+        match = getattr(drivers, "match_mistake", None)
         return bool(match and match(case, answer, wrong))
     return check_answer(answer, [wrong], case.tolerance["atol"], case.tolerance["rtol"]).ok
 
 
 def diagnose_report(problem, report) -> list[dict]:
     code = mistake_functions(problem)
+    drivers = bank.reference_module(problem.reference, "drivers")
     failing = [c for c in report.cases if c.verdict == "wrong-answer" and c.answer is not None]
     found = []
     for m in problem.mistakes:
         fns = code.get(m["id"], {})
         checked = [c for c in failing if c.fn in fns]
-        if checked and all(matches(c.case, c.answer, fns[c.fn]) for c in checked):
+        if checked and all(matches(c.case, c.answer, fns[c.fn], drivers) for c in checked):
             found.append({"id": m["id"], "title": m["title"], "why": m["why"], "fix": m["fix"],
                           "message": f"{m['title']}. {m['why']} {m['fix']}"})
     return found

@@ -87,7 +87,7 @@ def _verdict_for(case, run: RunResult):
             return "wrong-answer", "no answer came back", None
         if case.check is not None:
             o = case.check(case, run.answer)
-            return getattr(o, "verdict", None) or ("accepted" if o.ok else "wrong-answer"), o.message, o.max_abs_error
+            return o.verdict or ("accepted" if o.ok else "wrong-answer"), o.message, o.max_abs_error
         o = check_answer(run.answer, case.expected, case.tolerance["atol"], case.tolerance["rtol"])
         return ("accepted" if o.ok else "wrong-answer"), o.message, o.max_abs_error
     if run.status == "raised":
