@@ -15,6 +15,8 @@ class Outcome:
     max_abs_error: float | None = None
     message: str = ""
     verdict: str | None = None   # a custom check may say e.g. "memory-limit"; default by ok
+    details: str = ""            # multi-line text for people (e.g. a frequency bar chart);
+                                 # shown under the table for a failing case, never with --hide
 
 
 def _index(idx) -> str:

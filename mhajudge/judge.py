@@ -77,33 +77,33 @@ def resolve_problem(file: Path, problem_id: str | None = None):
 
 
 def _verdict_for(case, run: RunResult):
-    """Turn what the child reported into (verdict, message, max error)."""
+    """Turn what the child reported into (verdict, message, max error, details)."""
     from .check import check_answer
 
     if run.status == "ok":
         if case.expect != "value":
-            return "wrong-answer", f"expected {case.expect} to be raised for these arguments, but it returned", None
+            return "wrong-answer", f"expected {case.expect} to be raised for these arguments, but it returned", None, ""
         if run.answer is None:
-            return "wrong-answer", "no answer came back", None
+            return "wrong-answer", "no answer came back", None, ""
         if case.check is not None:
             o = case.check(case, run.answer)
-            return o.verdict or ("accepted" if o.ok else "wrong-answer"), o.message, o.max_abs_error
-        o = check_answer(run.answer, case.expected, case.tolerance["atol"], case.tolerance["rtol"])
-        return ("accepted" if o.ok else "wrong-answer"), o.message, o.max_abs_error
+        else:
+            o = check_answer(run.answer, case.expected, case.tolerance["atol"], case.tolerance["rtol"])
+        return o.verdict or ("accepted" if o.ok else "wrong-answer"), o.message, o.max_abs_error, o.details
     if run.status == "raised":
         if run.exception == case.expect:
-            return "accepted", "", None
+            return "accepted", "", None, ""
         if case.expect != "value":
             hint = (" (an assert is not the same: asserts vanish under `python -O`; raise ValueError)"
                     if run.exception == "AssertionError" else "")
-            return "wrong-answer", f"expected {case.expect}, got {run.message}{hint}", None
+            return "wrong-answer", f"expected {case.expect}, got {run.message}{hint}", None, ""
         if run.exception == "AssertionError":
-            return "runtime-error", f"{run.message} (an assert failed on valid input)", None
-        return "runtime-error", run.message, None
+            return "runtime-error", f"{run.message} (an assert failed on valid input)", None, ""
+        return "runtime-error", run.message, None, ""
     if run.status == "bad-answer":
-        return "wrong-answer", run.message, None
+        return "wrong-answer", run.message, None, ""
     verdict = run.status if run.status in ("time-limit", "memory-limit", "runtime-error", "forbidden") else "runtime-error"
-    return verdict, run.message, None
+    return verdict, run.message, None, ""
 
 
 def judge_file(file, problem_id: str | None = None, *, secret: str | None = None,
@@ -131,9 +131,9 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                 result = CaseResult(case.name, case.group, "load-error", message=loaded.missing[case.fn])
             else:
                 run = box.run(case.index, case.program, case.inputs, case.time_limit)
-                verdict, message, err = _verdict_for(case, run)
+                verdict, message, err, details = _verdict_for(case, run)
                 result = CaseResult(case.name, case.group, verdict, err, run.time_s, message,
-                                    answer=run.answer)
+                                    answer=run.answer, details=details)
             result.weight, result.fn, result.case = case.weight, case.fn, case
             report.cases.append(result)
         report.stdout, report.stderr = box.output()
@@ -144,6 +144,6 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     if hide:
         for c in report.cases:
             if c.group == "hidden" and c.verdict not in ("load-error", "forbidden"):
-                c.message = ""
+                c.message, c.details = "", ""
     report.wall_s = time.perf_counter() - start
     return report

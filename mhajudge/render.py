@@ -53,6 +53,7 @@ def render_report(report: Report, console, hide: bool = False) -> None:
     line.append(f"  {report.passed}/{report.total} cases passed  ({report.wall_s:.2f} s)")
     console.print(line)
     if not hide:
+        _show_details(report, console)
         _show_small_failure(report, console)
     for d in report.diagnoses:
         body = Text()
@@ -66,6 +67,16 @@ def render_report(report: Report, console, hide: bool = False) -> None:
     if verdict != "accepted" and (report.stdout.strip() or report.stderr.strip()) and not hide:
         tail = (report.stderr.strip() or report.stdout.strip())[-1500:]
         console.print(Panel(Text(tail), title="your program printed", title_align="left", border_style="dim"))
+
+
+def _show_details(report: Report, console) -> None:
+    """What custom checks explain at length (a distribution, a memory profile)."""
+    from rich.text import Text
+
+    for c in report.cases:
+        if c.verdict != "accepted" and c.details:
+            console.print(f"\n[bold]{c.name}[/bold]")
+            console.print(Text(c.details))
 
 
 def _show_small_failure(report: Report, console) -> None:

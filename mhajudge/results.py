@@ -22,6 +22,7 @@ class CaseResult:
     message: str = ""
     weight: float = 1.0
     fn: str = ""
+    details: str = ""   # from a custom check; for people, not in JSON
     # Judge-side only, never in JSON: for diagnosis and for showing small cases.
     answer: dict | None = None
     case: object = None
