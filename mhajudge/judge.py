@@ -110,9 +110,6 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                limits: Limits | None = None, hide: bool = False, groups: str = "all",
                diagnose: bool = True) -> Report:
     """Judge one candidate file and return its :class:`Report`."""
-    from . import cases as cases_mod
-    from .diagnose import diagnose_report
-
     start = time.perf_counter()
     file = Path(file)
     if not file.is_file():
@@ -122,7 +119,11 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     entry_points = [{"name": ep.name, "params": ep.params} for ep in problem.entry_points]
     report = Report(problem=problem.id, file=str(file))
     with Sandbox(file, entry_points, problem.forbidden, limits) as box:
-        cases = cases_mod.build(problem, secret=secret, groups=groups)  # overlaps the child's start-up
+        # The child is starting; importing NumPy and drawing the cases here overlaps it.
+        from . import cases as cases_mod
+        from .diagnose import diagnose_report
+
+        cases = cases_mod.build(problem, secret=secret, groups=groups)
         loaded = box.wait_loaded()
         for case in cases:
             if not loaded.ok:

@@ -6,7 +6,8 @@ read back with ``allow_pickle=False`` after their header has been checked, so a
 candidate can send numbers and nothing else: no pickles, no object arrays.
 
 This module imports only the standard library and NumPy, because the child
-loads it by file path without importing the ``mhajudge`` package.
+loads it by file path without importing the ``mhajudge`` package. NumPy is
+imported lazily, so the judge can start the child before paying for NumPy.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ import io
 import json
 import os
 import struct
-
-import numpy as np
+import sys
 
 MAX_HEADER = 1 << 20  # a JSON header larger than this is not ours
 ALLOWED_KINDS = "biuf"  # bool, signed, unsigned, floating: numbers only
@@ -30,7 +30,8 @@ class WireError(Exception):
 
 def encode(value, blobs: list[bytes]):
     """Turn a tree of arrays, scalars, tuples, lists and dicts into JSON."""
-    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
+    np = sys.modules.get("numpy")  # no NumPy loaded: there can be no arrays
+    if np is not None and isinstance(value, (np.ndarray, np.generic)):
         buf = io.BytesIO()
         np.lib.format.write_array(buf, np.asarray(value), allow_pickle=False)
         blobs.append(buf.getvalue())
@@ -65,6 +66,8 @@ def decode(obj, blobs: list[bytes], make_rng=None):
 
 def read_npy(blob: bytes) -> np.ndarray:
     """Read `.npy` bytes, refusing anything but a plain numeric array."""
+    import numpy as np
+
     f = io.BytesIO(blob)
     try:
         version = np.lib.format.read_magic(f)
