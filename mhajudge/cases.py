@@ -11,7 +11,8 @@ call's arguments, or a *draft* dict that takes full control of a case:
 - ``args``: ``{param: value}`` for the call (always);
 - ``program``: ``call`` (default), ``repeat`` with ``vary``, or ``steps`` with
   ``steps`` (see :mod:`mhajudge.child`);
-- ``memory``: measure the peak allocation of the call;
+- ``memory``: measure the peak allocation of the call (a custom check reads
+  it from the answer's ``$peak_bytes`` leaf, see :mod:`mhajudge.child`);
 - ``expected``: the answer, or a list of accepted answers (default: the
   reference run through the same program);
 - ``check``: the name of a function in the drivers module's ``CHECKS`` used

@@ -23,10 +23,13 @@ Programs (the only ways the judge can drive a candidate):
   answer is stacked along a new first axis.
 - ``steps``: a sequence of calls; an argument ``{"$prev": i}`` is replaced by
   part ``i`` of the previous call's return value (e.g. a KV cache handed back).
-  Leaves are stacked along a new first axis, one entry per step.
+  Each step keeps its own leaves, named ``step {k} {leaf}`` (``step 0 out_t``,
+  ``step 2 K_cache``), since their shapes may change from step to step.
 
 Any program may set ``"memory": true``: the peak of NumPy/Python allocations
-during the calls (``tracemalloc``) is reported as ``peak_bytes``.
+during the calls (``tracemalloc``) is reported as ``peak_bytes`` and added to
+the answer as the leaf ``$peak_bytes`` (an int64 scalar), which a problem's
+custom check reads; the default comparison ignores leaves it does not expect.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+PEAK_LEAF = "$peak_bytes"  # the answer leaf holding the measured peak, see the module docstring
 
 
 def _load_sibling(name: str):
@@ -132,13 +136,20 @@ def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="
     raise ValueError(f"unknown program kind {kind!r}")
 
 
+def step_leaf(step: int, name: str) -> str:
+    """The name of leaf ``name`` of step ``step`` in a ``steps`` answer."""
+    return f"step {step} {name}"
+
+
 def shape_answer(results: list, kind: str, tree, answers) -> dict:
-    """Flatten each result along ``tree``; stack them for repeat and steps."""
+    """Flatten each result along ``tree``; stack them for repeat, name them per step for steps."""
     import numpy as np
 
     flats = [answers.flatten(r, tree) for r in results]
     if kind == "call":
         return flats[0]
+    if kind == "steps":
+        return {step_leaf(k, name): value for k, flat in enumerate(flats) for name, value in flat.items()}
     stacked = {}
     for name in flats[0]:
         parts = [f[name] for f in flats]
@@ -397,9 +408,14 @@ class Child:
             return {"status": "forbidden",
                     "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}, None
         try:
-            return reply, shape_answer(results, kind, tree, self.answers)
+            answer = shape_answer(results, kind, tree, self.answers)
         except self.answers.AnswerError as exc:
             return {"status": "bad-answer", "message": str(exc)}, None
+        if memory:
+            import numpy as np
+
+            answer[PEAK_LEAF] = np.asarray(reply["peak_bytes"], dtype=np.int64)
+        return reply, answer
 
     def serve(self) -> None:
         while True:
@@ -416,8 +432,18 @@ class Child:
                 return
 
 
+def set_limits(memory_bytes: int) -> None:
+    """Before any candidate code runs: cap the address space, no core dumps."""
+    import resource
+
+    if memory_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
 def main() -> None:
     cmd_fd, result_fd = int(sys.argv[1]), int(sys.argv[2])
+    set_limits(int(sys.argv[3]) if len(sys.argv) > 3 else 0)
     # A candidate's prints go to stdout/stderr, which the judge caps and ignores.
     child = Child(cmd_fd, result_fd)
     child.serve()

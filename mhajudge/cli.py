@@ -35,6 +35,8 @@ app = typer.Typer(
 class Format(str, Enum):
     table = "table"
     json = "json"
+    junit = "junit"
+    gradescope = "gradescope"
 
 
 def _console(stderr: bool = False):
@@ -180,9 +182,12 @@ def run(
     problem: Optional[str] = typer.Option(None, "--problem", "-p", metavar="ID",
                                           help="the problem (default: the file's `# mhajudge: ID` header, "
                                                "else its function names)"),
-    format: Format = typer.Option(Format.table, "--format", "-f", help="table for people, json for tools"),
+    format: Format = typer.Option(Format.table, "--format", "-f",
+                                  help="table for people; json (the contract), junit (XML) or gradescope (results.json) for tools"),
     hide: bool = typer.Option(False, "--hide", help="show only name, verdict and error size of hidden cases"),
     samples: bool = typer.Option(False, "--samples", help="judge the sample cases only (fast feedback)"),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="SECONDS",
+                                               help="cap each case's wall-clock limit (the spec's, 10 s by default)"),
 ) -> None:
     """Judge one file against the sample and hidden cases.
 
@@ -196,14 +201,162 @@ def run(
     """
     from .judge import judge_file
 
-    report = judge_file(file, problem, hide=hide, groups="sample" if samples else "all")
-    if format == Format.json:
-        sys.stdout.write(json.dumps(report.to_json(), indent=2) + "\n")
+    from .runner import Limits
+
+    report = judge_file(file, problem, hide=hide, groups="sample" if samples else "all",
+                        limits=Limits(case_time_s=_positive(time_limit, "--time-limit")))
+    if format != Format.table:
+        _emit_run(report.to_json(), format)
     else:
         from .render import render_report
 
         render_report(report, _console(), hide=hide)
     raise typer.Exit(0 if report.verdict == "accepted" else 1)
+
+
+def _emit_run(run: dict, format: Format) -> None:
+    from . import formats
+
+    if format == Format.json:
+        sys.stdout.write(json.dumps(run, indent=2) + "\n")
+    elif format == Format.junit:
+        sys.stdout.write(formats.junit([run], run["problem"]))
+    else:
+        sys.stdout.write(json.dumps(formats.gradescope(run), indent=2) + "\n")
+
+
+def _emit_grade(result: dict, format: Format, csv_path: Optional[Path], output: Optional[Path]) -> None:
+    """One grade object out in the asked format (to --output or stdout), and the CSV."""
+    from . import formats
+
+    if format == Format.table:
+        formats.render_grade(result, _console())
+        text = None
+    elif format == Format.json:
+        text = json.dumps(result, indent=2) + "\n"
+    elif format == Format.junit:
+        text = formats.junit(result["submissions"], result["problem"])
+    else:
+        text = json.dumps(formats.gradescope_many(result), indent=2) + "\n"
+    try:
+        if text is not None:
+            if output:
+                output.write_text(text, encoding="utf-8")
+            else:
+                sys.stdout.write(text)
+        if csv_path:
+            csv_path.write_text(formats.csv_text(result), encoding="utf-8")
+    except OSError as exc:
+        raise JudgeError(f"cannot write {exc.filename}: {exc.strerror}") from None
+
+
+@app.command()
+@_guard
+def grade(
+    folder: Path = typer.Argument(..., metavar="DIR", help="a folder of submissions: .py files, or folders holding one"),
+    problem: str = typer.Option(..., "--problem", "-p", metavar="ID", help="the problem every submission solves"),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="submissions judged at once (default: the number of cores)"),
+    format: Format = typer.Option(Format.table, "--format", "-f", help="table, json, junit or gradescope"),
+    csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="also write one CSV row per submission"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the report here instead of stdout"),
+    shard: Optional[str] = typer.Option(None, "--shard", metavar="K/N",
+                                        help="judge only shard K of N (a CI matrix); join with `mhajudge merge`"),
+    fail_under: Optional[float] = typer.Option(None, "--fail-under", metavar="RATE",
+                                               help="exit 1 when fewer than this fraction (0-1) of submissions are accepted"),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="SECONDS",
+                                               help="cap each case's wall-clock limit (the spec's, 10 s by default)"),
+) -> None:
+    """Judge every submission under DIR, in parallel, one row each.
+
+    Hidden cases stay hidden: no inputs or expected values appear in any output.
+    Keep MHAJUDGE_SECRET in your CI's secrets: it changes every hidden case.
+    Exit 0 when every submission was judged, whatever the verdicts.
+
+    Examples:
+
+      [bold]mhajudge grade submissions/ --problem sdpa[/bold]
+
+      [bold]mhajudge grade submissions/ -p sdpa --format json --shard 1/4 -o shard1.json[/bold]
+
+      [bold]mhajudge grade submissions/ -p sdpa --format junit -o junit.xml --csv grades.csv[/bold]
+    """
+    from .grading import grade as grade_all, parse_shard
+
+    if fail_under is not None and not 0 <= fail_under <= 1:
+        raise JudgeError(f"--fail-under {fail_under} must be a fraction between 0 and 1")
+    progress, stop = _progress_bar(format)
+    try:
+        from .runner import Limits
+
+        limits = Limits(case_time_s=_positive(time_limit, "--time-limit"))
+        result = grade_all(folder, problem, jobs=jobs or None, shard=parse_shard(shard), progress=progress,
+                           limits=limits)
+    finally:
+        stop()
+    _emit_grade(result, format, csv_path, output)
+    raise typer.Exit(_grade_exit(result, fail_under))
+
+
+def _positive(value: Optional[float], flag: str) -> Optional[float]:
+    if value is not None and value <= 0:
+        raise JudgeError(f"{flag} must be a positive number of seconds, got {value}")
+    return value
+
+
+def _grade_exit(result: dict, fail_under: Optional[float]) -> int:
+    subs = result["submissions"]
+    if any(r.get("judge_error") for r in subs):
+        _console(stderr=True).print("[bold red]error:[/bold red] the judge failed on some submissions (see their notes)")
+        return 2
+    if fail_under is not None and subs:
+        rate = sum(r["verdict"] == "accepted" for r in subs) / len(subs)
+        if rate < fail_under:
+            _console(stderr=True).print(f"pass rate {rate:.1%} is under --fail-under {fail_under:.1%}")
+            return 1
+    return 0
+
+
+def _progress_bar(format: Format):
+    """A progress bar on a terminal (stderr), none in CI or when piped."""
+    err = _console(stderr=True)
+    if not err.is_terminal or os.environ.get("CI"):
+        return None, lambda: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err, transient=True)
+    task = bar.add_task("grading", total=None)
+    bar.start()
+
+    def update(done, total, row):
+        bar.update(task, completed=done, total=total)
+
+    return update, bar.stop
+
+
+@app.command()
+@_guard
+def merge(
+    reports: list[Path] = typer.Argument(..., metavar="REPORT...", help="JSON reports of `grade --shard K/N`"),
+    format: Format = typer.Option(Format.json, "--format", "-f", help="json (default), table, junit or gradescope"),
+    csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="also write one CSV row per submission"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the merged report here instead of stdout"),
+) -> None:
+    """Join the JSON reports of sharded `grade` runs into one.
+
+    Example: [bold]mhajudge merge shard-*.json -o report.json[/bold]
+    """
+    from .grading import merge as merge_reports
+
+    loaded = []
+    for path in reports:
+        try:
+            loaded.append(json.loads(path.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise JudgeError(f"cannot read {path}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise JudgeError(f"{path} is not JSON: {exc}", hint="merge the output of `mhajudge grade --format json`") from None
+    _emit_grade(merge_reports(loaded, [str(p) for p in reports]), format, csv_path, output)
 
 
 def main() -> None:

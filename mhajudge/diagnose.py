@@ -22,14 +22,20 @@ def mistake_functions(problem) -> dict:
 
 
 def mistake_answer(fn, case):
-    """The mistake's answer on a case, or None when it does not apply."""
+    """The mistake's answer on a case, or None when it does not apply.
+
+    Cached on the case, so grading many submissions computes each once.
+    """
     import numpy as np
 
-    try:
-        with np.errstate(all="ignore"):
-            return run_reference(fn, case.program, case.inputs)
-    except Exception:  # noqa: BLE001 - a mistake that crashes explains nothing here
-        return None
+    cache = case.__dict__.setdefault("_mistake_answers", {})
+    if fn not in cache:
+        try:
+            with np.errstate(all="ignore"):
+                cache[fn] = run_reference(fn, case.program, case.inputs)
+        except Exception:  # noqa: BLE001 - a mistake that crashes explains nothing here
+            cache[fn] = None
+    return cache[fn]
 
 
 def matches(case, answer: dict, fns, drivers=None) -> bool:

@@ -19,6 +19,7 @@ from .errors import JudgeError
 from .results import CaseResult, Report
 from .runner import Limits, RunResult, Sandbox
 
+GIVE_UP = 3  # consecutive time-limits after which a submission's other cases are not run
 HEADER_RE = re.compile(r"^\s*#\s*mhajudge:\s*([a-z0-9-]+)\s*$")
 
 
@@ -108,13 +109,17 @@ def _verdict_for(case, run: RunResult):
 
 def judge_file(file, problem_id: str | None = None, *, secret: str | None = None,
                limits: Limits | None = None, hide: bool = False, groups: str = "all",
-               diagnose: bool = True) -> Report:
-    """Judge one candidate file and return its :class:`Report`."""
+               diagnose: bool = True, problem=None, cases=None) -> Report:
+    """Judge one candidate file and return its :class:`Report`.
+
+    ``problem`` and ``cases`` may be passed in when judging many files against the
+    same cases (``grade`` builds them once).
+    """
     start = time.perf_counter()
     file = Path(file)
     if not file.is_file():
         raise JudgeError(f"no such file: {file}", hint="give the path of a .py file")
-    problem = resolve_problem(file, problem_id)
+    problem = problem or resolve_problem(file, problem_id)
     limits = limits or Limits()
     entry_points = [{"name": ep.name, "params": ep.params} for ep in problem.entry_points]
     report = Report(problem=problem.id, file=str(file))
@@ -123,10 +128,15 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
         from . import cases as cases_mod
         from .diagnose import diagnose_report
 
-        cases = cases_mod.build(problem, secret=secret, groups=groups)
+        if cases is None:
+            cases = cases_mod.build(problem, secret=secret, groups=groups)
         loaded = box.wait_loaded()
+        timeouts = 0  # in a row: after GIVE_UP of them the rest are not run
         for case in cases:
-            if not loaded.ok:
+            if timeouts >= GIVE_UP:
+                result = CaseResult(case.name, case.group, "time-limit",
+                                    message=f"not run: the {GIVE_UP} cases before it ran out of time")
+            elif not loaded.ok:
                 result = CaseResult(case.name, case.group, loaded.verdict, message=loaded.message)
             elif case.fn in loaded.missing:
                 result = CaseResult(case.name, case.group, "load-error", message=loaded.missing[case.fn])
@@ -135,6 +145,7 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                 verdict, message, err, details = _verdict_for(case, run)
                 result = CaseResult(case.name, case.group, verdict, err, run.time_s, message,
                                     answer=run.answer, details=details)
+                timeouts = timeouts + 1 if verdict == "time-limit" else 0
             result.weight, result.fn, result.case = case.weight, case.fn, case
             report.cases.append(result)
         report.stdout, report.stderr = box.output()

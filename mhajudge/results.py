@@ -32,7 +32,7 @@ class CaseResult:
         return {"name": self.name, "group": self.group, "verdict": self.verdict,
                 "max_abs_error": None if err is None or err != err else float(err),
                 "time_s": None if self.time_s is None else round(float(self.time_s), 6),
-                "message": self.message}
+                "message": self.message, **({"weight": self.weight} if self.weight != 1.0 else {})}
 
 
 @dataclass

@@ -10,7 +10,6 @@ address-space limit, a process group killed whole, capped output capture.
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -29,7 +28,7 @@ KEEP_VARS = ("PATH", "LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_S
 
 @dataclass
 class Limits:
-    case_time_s: float = 10.0      # per case, wall clock
+    case_time_s: float | None = None  # per case, wall clock: caps the spec's limit when set
     total_time_s: float = 120.0    # per submission
     load_time_s: float = 20.0      # importing the candidate
     memory_bytes: int = 4 << 30    # address space of the child
@@ -94,13 +93,6 @@ def child_env() -> dict:
     return env
 
 
-def _limit(memory_bytes: int):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return apply
-
-
 class Sandbox:
     """One candidate file loaded in one child process.
 
@@ -124,10 +116,12 @@ class Sandbox:
         cmd_r, self.cmd_w = os.pipe()
         self.res_r, res_w = os.pipe()
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(CHILD), str(cmd_r), str(res_w)],
+            [sys.executable, "-I", "-B", str(CHILD), str(cmd_r), str(res_w), str(self.limits.memory_bytes)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            # The child sets its own limits before it touches the candidate's file: no
+            # preexec_fn, which is unsafe when `grade` starts children from threads.
             pass_fds=(cmd_r, res_w), env=child_env(), start_new_session=True,
-            preexec_fn=_limit(self.limits.memory_bytes), cwd=str(self.file.parent),
+            cwd=str(self.file.parent),
         )
         os.close(cmd_r)
         os.close(res_w)
@@ -197,7 +191,10 @@ class Sandbox:
         return self.limits.total_time_s - (time.monotonic() - self.started)
 
     def run(self, case_id: int, program: dict, inputs: dict, time_limit: float | None = None) -> RunResult:
-        limit = min(time_limit or self.limits.case_time_s, max(self.time_left(), 0.0))
+        limit = time_limit or 10.0
+        if self.limits.case_time_s:
+            limit = min(limit, self.limits.case_time_s)
+        limit = min(limit, max(self.time_left(), 0.0))
         if limit <= 0:
             return RunResult("time-limit", message=f"the submission used up its {self.limits.total_time_s:g} s budget")
         if self.proc is None:
