@@ -36,14 +36,21 @@ from __future__ import annotations
 
 import ast
 import builtins
+import ctypes
 import importlib.abc
 import importlib.util
 import inspect
+import io
+import json
 import os
+import resource
+import select
 import signal
+import struct
 import sys
 import time
 import traceback
+import tracemalloc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEAK_LEAF = "$peak_bytes"  # the answer leaf holding the measured peak, see the module docstring
@@ -115,6 +122,25 @@ def _describe_exception(exc: BaseException, filename: str) -> dict:
             "line": frames[-1].lineno if frames else None}
 
 
+def with_generators(value):
+    """``{"$rng": seed}`` anywhere in the inputs becomes ``np.random.default_rng(seed)``.
+
+    The wire sends such a marker as a plain dict, so the child makes the generators
+    itself, a fresh one per marker (e.g. one per item of a ``repeat`` program's ``vary``).
+    """
+    if isinstance(value, dict):
+        if set(value) == {"$rng"}:
+            import numpy as np
+
+            return np.random.default_rng(value["$rng"])
+        return {k: with_generators(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_generators(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(with_generators(v) for v in value)
+    return value
+
+
 def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="") -> list:
     """Call ``fn`` as the program says; the raw return value of each call."""
     args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})
@@ -161,7 +187,17 @@ def shape_answer(results: list, kind: str, tree, answers) -> dict:
 
 
 class Child:
+    """The trusted zygote: it never runs candidate code itself.
+
+    It compiles and screens the source, then forks once per case; the candidate
+    is imported (executed) only inside each forked grandchild, which has already
+    closed the channels to the judge. So code that runs at import time cannot
+    forge frames, tamper with the zygote, or leak state into the next case.
+    """
+
     def __init__(self, cmd_fd: int, result_fd: int):
+        import numpy  # noqa: F401 - loaded once here, shared by every fork
+
         self.cmd_fd = cmd_fd
         self.result_fd = result_fd
         self.wire = _load_sibling("wire")
@@ -169,6 +205,9 @@ class Child:
         self.functions: dict = {}
         self.guard: ImportGuard | None = None
         self.filename = ""
+        self.code = None
+        self.forbidden: list[str] = []
+        self.entry_points: list[dict] = []
 
     # -- io ----------------------------------------------------------------
     def send(self, msg: dict, payload=None) -> None:
@@ -181,61 +220,79 @@ class Child:
 
     # -- loading -------------------------------------------------------------
     def load(self, msg: dict) -> None:
-        self.filename = filename = os.path.abspath(msg["file"])
-        forbidden = msg["forbidden"]
-        try:
-            with open(filename, "rb") as f:
-                source = f.read()
-        except OSError as exc:
-            return self.send({"op": "load-failed", "verdict": "load-error",
-                              "message": f"cannot read the file: {exc.strerror}", "line": None})
+        """Compile and screen the source here; import it in a probe fork."""
+        self.filename = filename = msg["file"]
+        self.forbidden = msg["forbidden"]
+        self.entry_points = msg["entry_points"]
+        source = msg["source"].encode("utf-8", "surrogateescape")
         try:
             tree = ast.parse(source, filename)
-            code = compile(tree, filename, "exec")
-        except SyntaxError as exc:
+            self.code = compile(tree, filename, "exec")
+        except (SyntaxError, ValueError) as exc:
             kind = type(exc).__name__
-            text = (exc.text or "").rstrip()
+            line = getattr(exc, "lineno", None)
+            text = (getattr(exc, "text", None) or "").rstrip()
             pointer = f"\n    {text}" if text else ""
-            return self.send({"op": "load-failed", "verdict": "load-error", "line": exc.lineno,
-                              "message": f"{kind} at line {exc.lineno}: {exc.msg}{pointer}"})
-        found = static_forbidden(tree, forbidden)
+            return self.send({"op": "load-failed", "verdict": "load-error", "line": line,
+                              "message": f"{kind} at line {line}: {getattr(exc, 'msg', exc)}{pointer}"})
+        found = static_forbidden(tree, self.forbidden)
         if found:
             name, line = found
             return self.send({"op": "load-failed", "verdict": "forbidden", "line": line,
                               "message": f"line {line} imports '{name}', which is not allowed: "
                                          f"solve the problem with NumPy and the standard library"})
+        reply = self.in_fork(self.probe, float(msg.get("time_limit", 20.0)))
+        if reply.get("status") == "loaded":
+            self.send({"op": "loaded", "missing": reply.get("missing", {})})
+            return
+        if reply.get("status") == "load-failed":
+            self.send({"op": "load-failed", "verdict": reply.get("verdict", "load-error"),
+                       "line": reply.get("line"), "message": reply.get("message", "")})
+            return
+        verdict = reply.get("status") if reply.get("status") in ("time-limit", "memory-limit") else "load-error"
+        message = reply.get("message", "")
+        if verdict == "time-limit":
+            message = f"importing the file took more than {msg.get('time_limit', 20.0):g} s (is there a loop at the top level?)"
+        self.send({"op": "load-failed", "verdict": verdict, "line": None,
+                   "message": f"importing the file failed: {message}"})
 
-        self.guard = ImportGuard(forbidden)
+    def import_candidate(self) -> dict | None:
+        """In a grandchild: execute the candidate's module; a load-failed reply or None."""
+        filename = self.filename
+        self.guard = ImportGuard(self.forbidden)
         sys.meta_path.insert(0, self.guard)
         module = type(sys)("candidate")
         module.__file__ = filename
         sys.modules["candidate"] = module
         try:
-            exec(code, module.__dict__)
+            exec(self.code, module.__dict__)
         except ForbiddenImport as exc:
-            return self.send({"op": "load-failed", "verdict": "forbidden", "message": str(exc),
-                              "line": _candidate_line(exc.__traceback__, filename)})
+            return {"status": "load-failed", "verdict": "forbidden", "message": str(exc),
+                    "line": _candidate_line(exc.__traceback__, filename)}
         except MemoryError:
-            return self.send({"op": "load-failed", "verdict": "memory-limit", "line": None,
-                              "message": "ran out of memory while importing the file"})
+            return {"status": "load-failed", "verdict": "memory-limit", "line": None,
+                    "message": "ran out of memory while importing the file"}
+        except SystemExit as exc:
+            return {"status": "load-failed", "verdict": "load-error", "line": None,
+                    "message": f"the file called sys.exit({exc.code!r}) while being imported"}
         except BaseException as exc:  # noqa: BLE001 - anything at import is a load error
             d = _describe_exception(exc, filename)
-            return self.send({"op": "load-failed", "verdict": "load-error", "line": d["line"],
-                              "message": f"importing the file raised {d['type']}: {d['text']}{d['where']}"})
+            return {"status": "load-failed", "verdict": "load-error", "line": d["line"],
+                    "message": f"importing the file raised {d['type']}: {d['text']}{d['where']}"}
         if self.guard.attempts:
-            return self.send({"op": "load-failed", "verdict": "forbidden", "line": None,
-                              "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"})
-
-        problems = {}
-        for ep in msg["entry_points"]:
+            return {"status": "load-failed", "verdict": "forbidden", "line": None,
+                    "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}
+        self.functions = {}
+        self.missing = {}
+        for ep in self.entry_points:
             name, params = ep["name"], ep["params"]
             fn = module.__dict__.get(name)
             expected = f"{name}({', '.join(params)})"
             if fn is None:
-                problems[name] = f"no function named `{name}`; expected `def {expected}:`"
+                self.missing[name] = f"no function named `{name}`; expected `def {expected}:`"
                 continue
             if not callable(fn):
-                problems[name] = f"`{name}` is a {type(fn).__name__}, not a function; expected `def {expected}:`"
+                self.missing[name] = f"`{name}` is a {type(fn).__name__}, not a function; expected `def {expected}:`"
                 continue
             try:
                 sig = inspect.signature(fn)
@@ -247,68 +304,106 @@ class Child:
                 try:
                     sig.bind(*required, **optional)
                 except TypeError:
-                    problems[name] = (f"`{name}{sig}` does not match the expected signature "
-                                      f"`{expected}` (argument names and count matter)")
+                    self.missing[name] = (f"`{name}{sig}` does not match the expected signature "
+                                          f"`{expected}` (argument names and count matter)")
                     continue
             self.functions[name] = fn
-        self.send({"op": "loaded", "missing": problems})
+        return None
+
+    def probe(self):
+        failed = self.import_candidate()
+        if failed:
+            return failed, None
+        return {"status": "loaded", "missing": self.missing}, None
+
+    def run_one(self, program: dict, inputs):
+        failed = self.import_candidate()
+        if failed:
+            return {"status": "runtime-error", "message": f"the file no longer imports: {failed['message']}"}, None
+        return self.execute(program, inputs)
 
     # -- running ---------------------------------------------------------------
-    def run_case(self, msg: dict, inputs) -> None:
-        """Fork, run the program in the grandchild, relay its answer."""
+    def in_fork(self, work, limit: float) -> dict:
+        """Run ``work()`` in a forked grandchild; its reply (with ``payload``), or a failure.
+
+        The grandchild's frame starts with a fresh random marker; whatever else
+        the candidate writes into that pipe (say, a fake report sprayed over every
+        open descriptor) is skipped, so it cannot change the answer read back.
+        """
         r, w = os.pipe()
+        marker = os.urandom(16)
         start = time.perf_counter()
         pid = os.fork()
-        if pid == 0:  # grandchild
+        if pid == 0:  # grandchild: from here on, candidate code may run
             os.close(r)
-            os.close(self.cmd_fd)  # the case cannot talk to the judge directly
+            os.close(self.cmd_fd)  # the candidate cannot talk to the judge directly
             os.close(self.result_fd)
             try:
                 os.setpgid(0, 0)
-                reply, payload = self.execute(msg["program"], inputs)
+                reply, payload = work()
                 frame = self.wire.pack(reply, payload)
             except MemoryError:
                 frame = self.wire.pack({"status": "memory-limit", "message": "ran out of memory"})
             except BaseException as exc:  # noqa: BLE001
                 frame = self.wire.pack({"status": "runtime-error",
-                                        "message": f"the judge could not send the answer: {exc!r}"})
+                                        "message": f"the answer could not be sent: {exc!r}"})
             try:
-                self.wire.write_frame(w, frame)
+                self.wire.write_frame(w, marker + frame)
             finally:
                 os._exit(0)
         os.close(w)
+        try:
+            return self._collect(r, pid, marker, start, limit)
+        finally:
+            os.close(r)
+            self._reap_all()
+
+    def run_case(self, msg: dict, inputs) -> None:
+        """Fork, import and run the program in the grandchild, relay its answer."""
         limit = float(msg.get("time_limit", 10.0))
-        reply = self._collect(r, pid, start, limit)
-        os.close(r)
+        reply = self.in_fork(lambda: self.run_one(msg["program"], inputs), limit)
         reply["id"] = msg["id"]
         reply["op"] = "result"
         payload = reply.pop("payload", None)
         self.send(reply, payload)
 
-    def _collect(self, r: int, pid: int, start: float, limit: float) -> dict:
-        """Read the grandchild's one frame, or kill it when time runs out."""
-        import select
-
+    def _collect(self, r: int, pid: int, marker: bytes, start: float, limit: float) -> dict:
+        """Read the grandchild's marked frame, or kill it when time runs out."""
         data = bytearray()
         deadline = start + limit
-        while not self._complete(data):
+        status = None
+        while True:
+            frame = self._find_frame(data, marker)
+            if frame is not None:
+                break
             left = deadline - time.perf_counter()
             if left <= 0:
                 self._kill(pid)
                 return {"status": "time-limit", "wall_s": limit,
                         "message": f"still running after {limit:g} s (an infinite loop, or far too slow)"}
-            ready, _, _ = select.select([r], [], [], left)
+            ready, _, _ = select.select([r], [], [], min(left, 0.05))
             if ready:
                 chunk = os.read(r, 1 << 20)
-                if not chunk:
-                    break
-                data += chunk
+                if chunk:
+                    data += chunk
+                    continue
+            if status is None:  # no data: has the grandchild ended without a frame?
+                done, st = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    status = st
+            if status is not None and not ready:
+                frame = self._find_frame(data, marker)
+                break
+            if status is not None and ready and not chunk:
+                frame = self._find_frame(data, marker)
+                break
         wall = time.perf_counter() - start
-        _, status = os.waitpid(pid, 0)
+        if status is None:
+            _, status = os.waitpid(pid, 0)
         self._kill(pid)
-        if self._complete(data):
+        if frame is not None:
             try:
-                msg, payload = self._parse(bytes(data))
+                msg, payload = self._parse(frame)
             except Exception as exc:  # noqa: BLE001
                 return {"status": "runtime-error", "wall_s": wall,
                         "message": f"the answer could not be read back: {exc}"}
@@ -328,11 +423,17 @@ class Child:
                 "message": f"the process exited (status {code}) before returning an answer; "
                            f"is there a sys.exit() or os._exit() in the code?"}
 
+    @classmethod
+    def _find_frame(cls, data, marker: bytes):
+        """The complete frame after ``marker`` in ``data``, or None."""
+        at = data.find(marker)
+        if at < 0:
+            return None
+        frame = bytes(data[at + len(marker):])
+        return frame if cls._complete(frame) else None
+
     @staticmethod
     def _complete(data) -> bool:
-        import json
-        import struct
-
         if len(data) < 8:
             return False
         (size,) = struct.unpack("<Q", bytes(data[:8]))
@@ -345,9 +446,6 @@ class Child:
         return len(data) >= 8 + size + sum(sizes)
 
     def _parse(self, data: bytes):
-        import json
-        import struct
-
         (size,) = struct.unpack("<Q", data[:8])
         msg = json.loads(data[8:8 + size])
         sizes = msg.pop("blobs", [])
@@ -370,15 +468,43 @@ class Child:
         except ChildProcessError:
             pass
 
+    @staticmethod
+    def _reap_all() -> None:
+        """Kill and reap every process still below us after a case.
+
+        This process is a subreaper: what the case started, even detached with
+        setsid or a double fork, has become our direct child once its parent died.
+        """
+        path = f"/proc/{os.getpid()}/task/{os.getpid()}/children"
+        for _ in range(20):
+            try:
+                with open(path) as f:
+                    kids = [int(x) for x in f.read().split()]
+            except (OSError, ValueError):
+                kids = []
+            for k in kids:
+                try:
+                    os.kill(k, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            while True:  # collect the dead (and zombies left by earlier cases)
+                try:
+                    done, _ = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    done = 0
+                if not done:
+                    break
+            if not kids:
+                return
+
     def execute(self, program: dict, inputs):
         """Run a program in the grandchild; returns ``(reply, flat answer)``."""
         fn = self.functions[program["fn"]]
         tree = program["returns"]
         kind = program.get("kind", "call")
         memory = bool(program.get("memory"))
+        inputs = with_generators(inputs)
         if memory:
-            import tracemalloc
-
             tracemalloc.start()
         t0 = time.perf_counter()
         try:
@@ -432,20 +558,54 @@ class Child:
                 return
 
 
-def set_limits(memory_bytes: int) -> None:
-    """Before any candidate code runs: cap the address space, no core dumps."""
-    import resource
-
+def set_limits(memory_bytes: int, nproc: int) -> None:
+    """Before any candidate code runs: cap the address space and processes, no core dumps."""
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    if nproc > 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+# Loaded before privileges are dropped, in case the new uid cannot read them.
+PRELOAD = ("math", "functools", "itertools", "collections", "typing", "dataclasses", "random",
+           "heapq", "bisect", "operator", "copy", "numbers", "statistics", "time", "json")
+
+
+def drop_privileges(uid: int) -> None:
+    """Become ``uid`` for good (when started as root), after loading what we need."""
+    import importlib
+
+    for name in PRELOAD + ("numpy.random", "numpy.linalg", "numpy.fft"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def become_subreaper() -> None:
+    """Orphans of the candidate's processes stay below this one (Linux), so the
+    judge finds and kills them even after a setsid or a double fork."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
 
 
 def main() -> None:
     cmd_fd, result_fd = int(sys.argv[1]), int(sys.argv[2])
-    set_limits(int(sys.argv[3]) if len(sys.argv) > 3 else 0)
+    memory = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    uid = int(sys.argv[4]) if len(sys.argv) > 4 else -1
+    nproc = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    set_limits(memory, nproc)
+    become_subreaper()
     # A candidate's prints go to stdout/stderr, which the judge caps and ignores.
     child = Child(cmd_fd, result_fd)
+    if uid >= 0 and os.geteuid() == 0:
+        drop_privileges(uid)
     child.serve()
     os._exit(0)
 

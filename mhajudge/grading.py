@@ -88,7 +88,7 @@ def shard_of(subs: list[Submission], shard: tuple[int, int] | None) -> list[Subm
     return [s for s in subs if int(hashlib.sha256(s.path.encode()).hexdigest(), 16) % n == k - 1]
 
 
-def _row(sub: Submission, problem, cases, limits) -> dict:
+def _row(sub: Submission, problem, cases, limits, isolate: bool) -> dict:
     from .judge import judge_file
 
     if sub.file is None:
@@ -96,7 +96,7 @@ def _row(sub: Submission, problem, cases, limits) -> dict:
                 "passed": 0, "total": len(cases), "cases": [], "diagnoses": [], "score": 0.0,
                 "notes": [sub.problem], "time_s": 0.0}
     try:
-        report = judge_file(sub.file, problem=problem, cases=cases, limits=limits, hide=True)
+        report = judge_file(sub.file, problem=problem, cases=cases, limits=limits, hide=True, isolate=isolate)
         row = {"path": sub.path, **report.to_json()}
     except Exception as exc:  # noqa: BLE001 - one submission must never break the others
         row = {"path": sub.path, "problem": problem.id, "file": str(sub.file), "verdict": "runtime-error",
@@ -107,7 +107,7 @@ def _row(sub: Submission, problem, cases, limits) -> dict:
 
 
 def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limits=None,
-          secret: str | None = None, progress=None) -> dict:
+          secret: str | None = None, progress=None, isolate: bool = False) -> dict:
     """Judge every submission under ``folder``; returns the contract's grade object.
 
     ``progress(done, total, row)`` is called as each submission finishes.
@@ -122,7 +122,7 @@ def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limit
     start = time.perf_counter()
     rows = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_row, s, problem, cases, limits) for s in subs]
+        futures = [pool.submit(_row, s, problem, cases, limits, isolate) for s in subs]
         for i, fut in enumerate(futures):
             rows.append(fut.result())
             if progress:

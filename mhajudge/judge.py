@@ -109,7 +109,7 @@ def _verdict_for(case, run: RunResult):
 
 def judge_file(file, problem_id: str | None = None, *, secret: str | None = None,
                limits: Limits | None = None, hide: bool = False, groups: str = "all",
-               diagnose: bool = True, problem=None, cases=None) -> Report:
+               diagnose: bool = True, problem=None, cases=None, isolate: bool = False) -> Report:
     """Judge one candidate file and return its :class:`Report`.
 
     ``problem`` and ``cases`` may be passed in when judging many files against the
@@ -123,7 +123,7 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     limits = limits or Limits()
     entry_points = [{"name": ep.name, "params": ep.params} for ep in problem.entry_points]
     report = Report(problem=problem.id, file=str(file))
-    with Sandbox(file, entry_points, problem.forbidden, limits) as box:
+    with Sandbox(file, entry_points, problem.forbidden, limits, isolate=isolate) as box:
         # The child is starting; importing NumPy and drawing the cases here overlaps it.
         from . import cases as cases_mod
         from .diagnose import diagnose_report

@@ -10,9 +10,11 @@ address-space limit, a process group killed whole, capped output capture.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ from . import wire
 CHILD = Path(__file__).with_name("child.py")
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")
+PROCESS_LIMIT = 64  # processes the candidate's uid may have at once (root is never limited)
 KEEP_VARS = ("PATH", "LANG", "LC_ALL", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
@@ -31,9 +34,13 @@ class Limits:
     case_time_s: float | None = None  # per case, wall clock: caps the spec's limit when set
     total_time_s: float = 120.0    # per submission
     load_time_s: float = 20.0      # importing the candidate
-    memory_bytes: int = 4 << 30    # address space of the child
+    memory_bytes: int = 2 << 30    # address space of the child
     output_bytes: int = 256 << 20  # the largest answer read back
     capture_bytes: int = 64 << 10  # stdout/stderr kept for the report
+
+    def __post_init__(self):
+        if self.case_time_s:  # a tighter per-case limit tightens the import's too
+            self.load_time_s = min(self.load_time_s, max(2.0, 2 * self.case_time_s))
 
 
 @dataclass
@@ -100,28 +107,53 @@ class Sandbox:
     After a backstop timeout the child is killed and restarted transparently.
     """
 
-    def __init__(self, file: Path, entry_points: list[dict], forbidden: list[str], limits: Limits):
+    def __init__(self, file: Path, entry_points: list[dict], forbidden: list[str], limits: Limits,
+                 isolate: bool = False):
         self.file = Path(file)
         self.entry_points = entry_points
         self.forbidden = forbidden
         self.limits = limits
+        self.isolate = isolate          # run inside bubblewrap (see mhajudge.isolation)
         self.proc: subprocess.Popen | None = None
         self.loaded: Loaded | None = None
         self.captures: list[_Capture] = []
         self.started = time.monotonic()
+        self.uid: int | None = None
+        self.tmpdir: str | None = None
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
         """Start the child and send it the load request; do not wait."""
+        from . import isolation
+
+        try:
+            source = self.file.read_bytes().decode("utf-8", "surrogateescape")
+        except OSError as exc:
+            self.loaded = Loaded(False, "load-error", f"cannot read the file: {exc.strerror}")
+            return
         cmd_r, self.cmd_w = os.pipe()
         self.res_r, res_w = os.pipe()
+        # As root, the candidate runs as a fresh uid of its own: it cannot touch the
+        # judge, a process-count limit binds, and close() kills all it started.
+        dropping = isolation.is_root() and (self.isolate or isolation.others_can_run_python())
+        self.uid = isolation.allocate_uid() if dropping else None
+        nproc = str(PROCESS_LIMIT if self.uid is not None else 0)
+        child = [sys.executable, "-I", "-B", str(CHILD), str(cmd_r), str(res_w), str(self.limits.memory_bytes)]
+        if self.isolate:
+            cmd = isolation.bwrap_prefix([CHILD, CHILD.with_name("wire.py"), CHILD.with_name("answers.py")])
+            cmd += child + [str(self.uid if self.uid is not None else -1), nproc]
+            cwd = None
+        else:
+            self.tmpdir = tempfile.mkdtemp(prefix="mhajudge-")
+            if self.uid is not None:
+                os.chown(self.tmpdir, self.uid, self.uid)
+            cmd = child + [str(self.uid if self.uid is not None else -1), nproc]
+            cwd = self.tmpdir
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(CHILD), str(cmd_r), str(res_w), str(self.limits.memory_bytes)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            # The child sets its own limits before it touches the candidate's file: no
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            # The child sets its own limits before any candidate code runs: no
             # preexec_fn, which is unsafe when `grade` starts children from threads.
-            pass_fds=(cmd_r, res_w), env=child_env(), start_new_session=True,
-            cwd=str(self.file.parent),
+            pass_fds=(cmd_r, res_w), env=child_env(), start_new_session=True, cwd=cwd,
         )
         os.close(cmd_r)
         os.close(res_w)
@@ -129,12 +161,13 @@ class Sandbox:
                          _Capture(self.proc.stderr, self.limits.capture_bytes)]
         for c in self.captures:
             c.start()
-        self._send({"op": "load", "file": str(self.file.resolve()),
+        self._send({"op": "load", "file": str(self.file.resolve()), "source": source,
+                    "time_limit": self.limits.load_time_s,
                     "entry_points": self.entry_points, "forbidden": self.forbidden})
 
     def wait_loaded(self) -> Loaded:
         if self.loaded is None:
-            reply = self._receive(self.limits.load_time_s)
+            reply = self._receive(self.limits.load_time_s + 5.0)
             if reply is None:
                 self.loaded = Loaded(False, "time-limit",
                                      f"importing the file took more than {self.limits.load_time_s:g} s "
@@ -152,11 +185,19 @@ class Sandbox:
 
     def close(self) -> None:
         if self.proc is None:
+            self._cleanup()
             return
+        from .isolation import kill_tree
+
+        kill_tree(self.proc.pid)  # detached or not, all it started is below it
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        if self.uid is not None:
+            from .isolation import kill_uid
+
+            kill_uid(self.uid)  # whatever it started, detached or not
         for fd in (self.cmd_w, self.res_r):
             try:
                 os.close(fd)
@@ -172,6 +213,12 @@ class Sandbox:
             except OSError:
                 pass
         self.proc = None
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self.tmpdir:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
 
     def __enter__(self):
         self.start()
