@@ -7,9 +7,22 @@ answer came back, the judge runs each mistake on the same inputs and compares
 the candidate's answer with the mistake's, NaN-aware, at the case's tolerance.
 A mistake is reported only when it explains every failing case it was checked
 on: no guesses.
+
+Random answers (cases with a custom check) match through the problem's drivers:
+``match_mistake(case, answer, mistake_answer)`` gets the mistake's own answer on
+the same program; or, when the drivers define ``match_mistake_exact(case, answer,
+mistake)``, it gets the mistake function itself, judges the answer against the
+mistake's exact distribution, and the mistake is not run at all.
+
+A case where the candidate raised on valid input (a runtime error) counts for a
+mistake that raises the same exception on the same inputs (a softmax that
+overflows to NaN makes ``rng.choice`` raise ``ValueError``); crashes that the
+mistake does not reproduce are left out, as before.
 """
 
 from __future__ import annotations
+
+import re
 
 from . import bank
 from .cases import run_reference
@@ -26,6 +39,15 @@ def mistake_answer(fn, case):
 
     Cached on the case, so grading many submissions computes each once.
     """
+    answer = _run_mistake(fn, case)
+    return None if isinstance(answer, _Raised) else answer
+
+
+class _Raised(str):
+    """The name of the exception a mistake raised on a case."""
+
+
+def _run_mistake(fn, case):
     import numpy as np
 
     cache = case.__dict__.setdefault("_mistake_answers", {})
@@ -33,9 +55,26 @@ def mistake_answer(fn, case):
         try:
             with np.errstate(all="ignore"):
                 cache[fn] = run_reference(fn, case.program, case.inputs)
-        except Exception:  # noqa: BLE001 - a mistake that crashes explains nothing here
-            cache[fn] = None
+        except Exception as exc:  # noqa: BLE001 - a mistake that crashes explains no wrong answer
+            cache[fn] = _Raised(type(exc).__name__)
     return cache[fn]
+
+
+RAISED_RE = re.compile(r"^([A-Za-z_]\w*): ")  # the child's "ValueError: text (line n: ...)"
+
+
+def raised_on_valid_input(result) -> str | None:
+    """The exception a runtime-error case raised, when valid input made the candidate raise."""
+    if result.verdict != "runtime-error" or result.case is None or result.case.expect != "value":
+        return None
+    m = RAISED_RE.match(result.message or "")
+    return m.group(1) if m else None
+
+
+def reproduces_crash(case, exception: str, fns) -> bool:
+    """Does the mistake (in any of its forms) raise ``exception`` on this case?"""
+    forms = fns if isinstance(fns, (list, tuple)) else [fns]
+    return any(isinstance(r := _run_mistake(fn, case), _Raised) and r == exception for fn in forms)
 
 
 def matches(case, answer: dict, fns, drivers=None) -> bool:
@@ -45,7 +84,10 @@ def matches(case, answer: dict, fns, drivers=None) -> bool:
 
 
 def _matches_one(case, answer: dict, fn, drivers) -> bool:
-    """Custom-checked cases (random answers) match through the drivers' ``match_mistake``."""
+    """Custom-checked cases (random answers) match through the drivers (see the module docstring)."""
+    exact = getattr(drivers, "match_mistake_exact", None) if case.check is not None else None
+    if exact is not None:
+        return bool(exact(case, answer, fn))
     wrong = mistake_answer(fn, case)
     if wrong is None:
         return False
@@ -58,12 +100,17 @@ def _matches_one(case, answer: dict, fn, drivers) -> bool:
 def diagnose_report(problem, report) -> list[dict]:
     code = mistake_functions(problem)
     drivers = bank.reference_module(problem.reference, "drivers")
-    failing = [c for c in report.cases if c.verdict == "wrong-answer" and c.answer is not None]
+    # Cases that expected an exception (say ValueError) say nothing about which
+    # mistake the arithmetic has: no mistake's code can match them.
+    failing = [c for c in report.cases if c.verdict == "wrong-answer" and c.answer is not None
+               and c.case.expect == "value"]
+    crashed = [(c, e) for c in report.cases if (e := raised_on_valid_input(c))]
     found = []
     for m in problem.mistakes:
         fns = code.get(m["id"], {})
         checked = [c for c in failing if c.fn in fns]
-        if checked and all(matches(c.case, c.answer, fns[c.fn], drivers) for c in checked):
+        reproduced = [c for c, e in crashed if c.fn in fns and reproduces_crash(c.case, e, fns[c.fn])]
+        if (checked or reproduced) and all(matches(c.case, c.answer, fns[c.fn], drivers) for c in checked):
             found.append({"id": m["id"], "title": m["title"], "why": m["why"], "fix": m["fix"],
                           "message": f"{m['title']}. {m['why']} {m['fix']}"})
     return found
