@@ -1,0 +1,26 @@
+# mhajudge: gqa
+# expect-verdict: wrong-answer
+# expect-diagnosis: masked-row-nan
+# A -inf fill with no guard: a fully masked row becomes -inf - (-inf) = NaN.
+import numpy as np
+
+
+def grouped_query_attention(x, W_q, W_k, W_v, W_o, num_heads, num_kv_heads, mask=None):
+    if num_heads % num_kv_heads != 0:
+        raise ValueError("num_heads must be divisible by num_kv_heads")
+    B, L, E = x.shape
+    d_k = E // num_heads
+    group = num_heads // num_kv_heads
+    q = (x @ W_q).reshape(B, L, num_heads, d_k).transpose(0, 2, 1, 3)
+    k = (x @ W_k).reshape(B, L, num_kv_heads, d_k).transpose(0, 2, 1, 3)
+    v = (x @ W_v).reshape(B, L, num_kv_heads, d_k).transpose(0, 2, 1, 3)
+    k = np.repeat(k, group, axis=1)
+    v = np.repeat(v, group, axis=1)
+    scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d_k)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    scores = scores - scores.max(axis=-1, keepdims=True)
+    w = np.exp(scores)
+    w = w / w.sum(axis=-1, keepdims=True)
+    out = (w @ v).transpose(0, 2, 1, 3).reshape(B, L, E)
+    return out @ W_o
