@@ -109,3 +109,19 @@ def reference_module(name: str, kind: str = ""):
         return importlib.import_module(f"mhajudge_reference.{kind + '.' if kind else ''}{name}")
     except Exception as exc:  # a broken reference is a spec error, not a crash
         raise SpecError(f"{path.relative_to(root())}: does not import: {type(exc).__name__}: {exc}") from None
+
+
+def complete_problem_id(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of problem ids (Typer's ``autocompletion=``): (id, title) pairs."""
+    try:
+        ids = [pid for pid in problem_ids() if pid.startswith(incomplete)]
+    except JudgeError:
+        return []
+    out = []
+    for pid in ids:
+        try:
+            title = load_problem(pid).title
+        except JudgeError:  # a broken spec still completes, without its title
+            title = ""
+        out.append((pid, title))
+    return out

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 
 from . import answers, bank
@@ -51,6 +52,17 @@ class Case:
     check: object = None           # custom check(case, answer) -> Outcome
     meta: dict = field(default_factory=dict)
     seed: int | None = None
+    ref_time_s: float | None = None  # the reference's time on this case, in the judge
+
+
+def median_time(fn, budget: float = 0.02, most: int = 5) -> float:
+    """The median of up to ``most`` timings of ``fn`` (at least one) within ``budget`` seconds."""
+    times: list[float] = []
+    while not times or (len(times) < most and sum(times) < budget):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
 
 
 def case_seed(problem_id: str, group_name: str, index: int, secret: str | None = None) -> int:
@@ -170,7 +182,12 @@ def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np
         case.expected = exp if isinstance(exp, list) else [exp]
         return case
     try:
+        start = time.perf_counter()
         case.expected = [run_reference(getattr(reference, g.call), program, inputs)]
+        case.ref_time_s = time.perf_counter() - start
+        if kind == "call":  # the call alone, as the child times the candidate's: a median of repeats
+            fn, call = getattr(reference, g.call), materialize(inputs)
+            case.ref_time_s = median_time(lambda: fn(*call["args"], **call["kwargs"]))
         for alt in accepted.get(g.call, []):
             case.expected.append(run_reference(alt, program, inputs))
     except Exception as exc:

@@ -28,7 +28,11 @@ def compare_leaf(name: str, got, want, atol: float, rtol: float) -> Outcome:
     import numpy as np
 
     if got.shape != want.shape:
-        return Outcome(False, None, f"{name}: wrong shape: got {got.shape}, expected {want.shape}")
+        from .hints import shape_hint
+
+        hint = shape_hint(got.shape, want.shape)
+        return Outcome(False, None, f"{name}: wrong shape: got {got.shape}, expected {want.shape}"
+                                    + (f" ({hint})" if hint else ""))
     if want.dtype.kind == "f" and got.dtype.kind not in "f":
         return Outcome(False, None, f"{name}: has integer/bool dtype {got.dtype}; expected floating point numbers")
     if want.dtype.kind in "iub":
@@ -80,27 +84,42 @@ def _row_sums(g, w) -> str:
             f" (expected {want_sums[tuple(idx)]:.4g})")
 
 
-def compare(got: dict, want: dict, atol: float, rtol: float) -> Outcome:
-    """All leaves of one answer against one expected answer."""
-    errors, messages = [], []
+def _compare(got: dict, want: dict, atol: float, rtol: float) -> tuple[Outcome, int]:
+    """All leaves of one answer against one expected answer, and how many are off."""
+    errors, messages, right = [], [], []
     for name, w in want.items():
         if name not in got:
-            return Outcome(False, None, f"{name}: missing from the answer")
+            return Outcome(False, None, f"{name}: missing from the answer"), len(want)
         o = compare_leaf(name, got[name], w, atol, rtol)
         if o.max_abs_error is not None:
             errors.append(o.max_abs_error)
         if not o.ok:
             messages.append(o.message)
+        else:
+            right.append(name)
     worst = max(errors) if errors else None
-    return Outcome(not messages, worst, "; ".join(messages))
+    message = "; ".join(messages)
+    if messages and right:  # with several parts, say which ones are fine
+        message += f". Right: {', '.join(right)}" if len(right) <= 6 else f". The other {len(right)} parts are right"
+    return Outcome(not messages, worst, message), len(messages)
+
+
+def compare(got: dict, want: dict, atol: float, rtol: float) -> Outcome:
+    """All leaves of one answer against one expected answer."""
+    return _compare(got, want, atol, rtol)[0]
 
 
 def check_answer(got: dict, alternatives: list[dict], atol: float, rtol: float) -> Outcome:
-    """Pass if the whole answer matches one accepted answer; explain the primary one."""
-    first = None
+    """Pass if the whole answer matches one accepted answer; else explain the closest one.
+
+    The closest is the one with the fewest parts off (the primary one on a tie), so
+    an answer that follows another accepted convention is explained against it.
+    """
+    closest = None
     for want in alternatives:
-        o = compare(got, want, atol, rtol)
+        o, bad = _compare(got, want, atol, rtol)
         if o.ok:
             return o
-        first = first or o
-    return first
+        if closest is None or bad < closest[1]:
+            closest = (o, bad)
+    return closest[0]

@@ -53,6 +53,13 @@ def _fail(exc: JudgeError) -> None:
     raise typer.Exit(2)
 
 
+def _complete_id(incomplete: str):
+    """Shell completion of problem ids (``mhajudge --install-completion``)."""
+    from .bank import complete_problem_id
+
+    return complete_problem_id(incomplete)
+
+
 def _guard(fn):
     """Judge-side failures print what went wrong and exit 2, never a traceback."""
     import functools
@@ -76,29 +83,39 @@ def _guard(fn):
 @app.command("list")
 @_guard
 def list_cmd() -> None:
-    """The problem bank: id, title, difficulty and tags.
+    """The problem bank: id, title, difficulty, tags and your best result so far.
 
     Example: [bold]mhajudge list[/bold]
     """
     from rich.table import Table
 
-    from . import bank
+    from . import bank, history
+    from .progress import best_cell
 
+    best = history.safe("best", default={})
     table = Table(title="mhajudge problems", title_justify="left")
     for col in ("id", "title", "difficulty", "tags", "best"):
         table.add_column(col)
     for p in bank.load_all():
-        table.add_row(p.id, p.title, p.difficulty, ", ".join(p.tags), "-")
+        table.add_row(p.id, p.title, p.difficulty, ", ".join(p.tags), best_cell(best.get(p.id)))
     _console().print(table)
     _console().print("[dim]mhajudge show ID for a statement, mhajudge new ID for a starter file[/dim]")
 
 
 @app.command()
 @_guard
-def show(problem_id: str = typer.Argument(..., metavar="ID", help="a problem id from `mhajudge list`")) -> None:
+def show(
+    problem_id: str = typer.Argument(..., metavar="ID", help="a problem id from `mhajudge list`",
+                                     autocompletion=_complete_id),
+    hints: bool = typer.Option(False, "--hints", help="only the hints, one at a time (Enter for the next)"),
+    solution: bool = typer.Option(False, "--solution",
+                                  help="only the reference solution; once you have solved the problem"),
+    force: bool = typer.Option(False, "--force", help="with --solution: show it even if not solved yet"),
+) -> None:
     """The statement, the signature, a worked sample and the pitfalls of one problem.
 
-    Example: [bold]mhajudge show sdpa[/bold]
+    Examples: [bold]mhajudge show sdpa[/bold], [bold]mhajudge show sdpa --hints[/bold],
+    [bold]mhajudge show sdpa --solution[/bold]
     """
     from rich.markdown import Markdown
     from rich.syntax import Syntax
@@ -107,6 +124,9 @@ def show(problem_id: str = typer.Argument(..., metavar="ID", help="a problem id 
 
     problem = bank.load_problem(problem_id)
     con = _console()
+    if hints or solution:
+        _show_learning(problem, con, hints, solution, force)
+        return
     con.rule(f"[bold]{problem.id}[/bold]: {problem.title}  [dim]({problem.difficulty})[/dim]")
     con.print(Markdown(problem.statement))
     con.print("\n[bold]Signature[/bold]")
@@ -117,6 +137,19 @@ def show(problem_id: str = typer.Argument(..., metavar="ID", help="a problem id 
         for p in problem.pitfalls:
             con.print(f"  [ ] {p}")
     con.print(f"\n[dim]mhajudge new {problem.id}  writes a starter file[/dim]")
+
+
+def _show_learning(problem, con, hints: bool, solution: bool, force: bool) -> None:
+    """``show --hints`` / ``--solution``: the logic is in :mod:`mhajudge.learn`."""
+    from . import learn
+
+    if solution:
+        learn.check_solution_allowed(problem, force)
+    con.rule(f"[bold]{problem.id}[/bold]: {problem.title}")
+    if hints:
+        learn.show_hints(problem, con, interactive=sys.stdin.isatty() and sys.stdout.isatty())
+    if solution:
+        learn.show_solution(problem, con)
 
 
 def _show_sample(problem, con) -> None:
@@ -140,19 +173,17 @@ def _show_sample(problem, con) -> None:
 
 
 def starter_source(problem) -> str:
-    lines = [f"# mhajudge: {problem.id}", f'"""{problem.title}: `mhajudge show {problem.id}` has the statement."""',
-             "", "import numpy as np", ""]
-    for ep in problem.entry_points:
-        lines += ["", f"def {ep.signature}:"]
-        doc = ep.doc.strip() or f"Return {ep.returns}."
-        lines += ['    """' + doc.replace("\n", "\n    ").rstrip() + '\n    """', "    raise NotImplementedError", ""]
-    return "\n".join(lines)
+    """The starter file's text (in :mod:`mhajudge.starter`, shared with ``practice``)."""
+    from .starter import starter_source
+
+    return starter_source(problem)
 
 
 @app.command()
 @_guard
 def new(
-    problem_id: str = typer.Argument(..., metavar="ID", help="a problem id from `mhajudge list`"),
+    problem_id: str = typer.Argument(..., metavar="ID", help="a problem id from `mhajudge list`",
+                                     autocompletion=_complete_id),
     path: Optional[Path] = typer.Argument(None, help="where to write it (default: ID.py with _ for -)"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
 ) -> None:
@@ -179,7 +210,7 @@ def new(
 @_guard
 def run(
     file: Path = typer.Argument(..., help="the candidate's .py file"),
-    problem: Optional[str] = typer.Option(None, "--problem", "-p", metavar="ID",
+    problem: Optional[str] = typer.Option(None, "--problem", "-p", metavar="ID", autocompletion=_complete_id,
                                           help="the problem (default: the file's `# mhajudge: ID` header, "
                                                "else its function names)"),
     format: Format = typer.Option(Format.table, "--format", "-f",
@@ -188,6 +219,14 @@ def run(
     samples: bool = typer.Option(False, "--samples", help="judge the sample cases only (fast feedback)"),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="SECONDS",
                                                help="cap each case's wall-clock limit (the spec's, 10 s by default)"),
+    watch: bool = typer.Option(False, "--watch", "-w",
+                               help="judge again on every save: samples first, then every case; Ctrl-C stops"),
+    no_record: bool = typer.Option(False, "--no-record",
+                                   help="keep this run out of your history (also MHAJUDGE_NO_RECORD=1; off in CI)"),
+    isolate: bool = typer.Option(False, "--isolate", help="run the file inside bubblewrap: no network, "
+                                                          "a read-only view, its own PID namespace"),
+    perf: bool = typer.Option(False, "--perf", help="also time it on growing sequence lengths and fit "
+                                                    "the exponent (attention should be ~L^2)"),
 ) -> None:
     """Judge one file against the sample and hidden cases.
 
@@ -197,21 +236,56 @@ def run(
 
       [bold]mhajudge run solution.py[/bold]
 
+      [bold]mhajudge run solution.py --watch[/bold]
+
       [bold]mhajudge run attn.py --problem sdpa --format json[/bold]
     """
     from .judge import judge_file
 
     from .runner import Limits
 
+    limits = Limits(case_time_s=_positive(time_limit, "--time-limit"))
+    if watch:
+        raise typer.Exit(_run_watch(file, problem, format, hide, samples, no_record, limits, isolate))
     report = judge_file(file, problem, hide=hide, groups="sample" if samples else "all",
-                        limits=Limits(case_time_s=_positive(time_limit, "--time-limit")))
+                        limits=limits, isolate=_isolation(isolate))
+    from . import history
+
+    history.record_report(report, groups="sample" if samples else "all", no_record=no_record)
+    timing = None
+    if perf:
+        from . import bank, perf as perf_mod
+
+        timing = perf_mod.measure(file, bank.load_problem(report.problem), limits, isolate=_isolation(isolate))
     if format != Format.table:
-        _emit_run(report.to_json(), format)
+        run_json = report.to_json()
+        if timing is not None:
+            run_json["perf"] = timing.to_json()
+        _emit_run(run_json, format)
     else:
         from .render import render_report
 
         render_report(report, _console(), hide=hide)
+        if timing is not None:
+            perf_mod.render(timing, _console())
     raise typer.Exit(0 if report.verdict == "accepted" else 1)
+
+
+def _run_watch(file: Path, problem: Optional[str], format: Format, hide: bool, samples: bool,
+               no_record: bool, limits, isolate: bool = False) -> int:
+    """``run --watch``: the loop is :class:`mhajudge.watch.Watch`."""
+    from .judge import judge_file
+    from .watch import Watch
+
+    if format != Format.table or samples:
+        raise JudgeError("--watch shows tables and judges samples first by itself",
+                         hint="drop --format and --samples when you use --watch")
+    isolate = _isolation(isolate)
+
+    def judge(f, pid, groups, hide_):
+        return judge_file(f, pid, hide=hide_, groups=groups, limits=limits, isolate=isolate)
+
+    return Watch(file, problem, _console(), hide=hide, no_record=no_record, judge=judge).forever()
 
 
 def _emit_run(run: dict, format: Format) -> None:
@@ -265,6 +339,8 @@ def grade(
                                                help="exit 1 when fewer than this fraction (0-1) of submissions are accepted"),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="SECONDS",
                                                help="cap each case's wall-clock limit (the spec's, 10 s by default)"),
+    isolate: Optional[bool] = typer.Option(None, "--isolate/--no-isolate",
+                                           help="run each submission inside bubblewrap (default: when available)"),
 ) -> None:
     """Judge every submission under DIR, in parallel, one row each.
 
@@ -290,11 +366,25 @@ def grade(
 
         limits = Limits(case_time_s=_positive(time_limit, "--time-limit"))
         result = grade_all(folder, problem, jobs=jobs or None, shard=parse_shard(shard), progress=progress,
-                           limits=limits)
+                           limits=limits, isolate=_isolation(True if isolate is None else isolate))
     finally:
         stop()
     _emit_grade(result, format, csv_path, output)
     raise typer.Exit(_grade_exit(result, fail_under))
+
+
+def _isolation(wanted: bool) -> bool:
+    """Use bubblewrap when asked and available; say once, plainly, when it is not."""
+    if not wanted:
+        return False
+    from .isolation import bwrap_problem
+
+    problem = bwrap_problem()
+    if problem is None:
+        return True
+    _console(stderr=True).print(f"[yellow]note:[/yellow] {problem}; submissions run only under resource "
+                                "limits (install bubblewrap for real isolation)", soft_wrap=True)
+    return False
 
 
 def _positive(value: Optional[float], flag: str) -> Optional[float]:
@@ -359,7 +449,123 @@ def merge(
     _emit_grade(merge_reports(loaded, [str(p) for p in reports]), format, csv_path, output)
 
 
+@app.command("practice")
+@_guard
+def practice_cmd(
+    problem_id: str = typer.Argument(..., metavar="ID", help="a problem id from `mhajudge list`",
+                                     autocompletion=_complete_id),
+    minutes: Optional[float] = typer.Option(None, "--minutes", "-m",
+                                            help="the time limit (default: 20 easy, 30 medium, 45 hard)"),
+    file: Optional[Path] = typer.Option(None, "--file", help="work in this file (default: a fresh ID_practice.py here)"),
+    no_record: bool = typer.Option(False, "--no-record", help="keep the outcome out of your history"),
+) -> None:
+    """A timed interview: a starter file, a countdown, the samples judged on every save.
+
+    Press [bold]s[/bold] to submit (every case is judged and the outcome recorded with
+    the time taken), [bold]h[/bold] for a hint, [bold]q[/bold] to give up. Time running
+    out submits the file as it is.
+
+    Example: [bold]mhajudge practice sdpa --minutes 20[/bold]
+    """
+    from . import bank
+    from .practice import Practice, default_minutes, prepare_file, run_in_terminal
+
+    problem = bank.load_problem(problem_id)
+    path, created = prepare_file(problem, file)
+    con = _console()
+    con.print(f"{'wrote a fresh starter file' if created else 'working in'} [bold]{path}[/bold]; "
+              "open it in your editor, save to judge the samples")
+    session = Practice(problem, path, minutes if minutes is not None else default_minutes(problem),
+                       no_record=no_record)
+    raise typer.Exit(run_in_terminal(session, con))
+
+
+class _TableOrJson(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command("history")
+@_guard
+def history_cmd(
+    problem_id: Optional[str] = typer.Argument(None, metavar="[ID]", help="only this problem's attempts",
+                                               autocompletion=_complete_id),
+    limit: int = typer.Option(20, "--limit", "-n", help="how many, newest first (0 for all)"),
+    format: _TableOrJson = typer.Option(_TableOrJson.table, "--format", "-f", help="table, or json for tools"),
+) -> None:
+    """Your attempts: when, verdict, cases passed, time taken, diagnoses.
+
+    Examples: [bold]mhajudge history[/bold], [bold]mhajudge history sdpa --limit 0[/bold]
+    """
+    from . import bank, history
+    from .progress import history_table
+
+    attempts = history.safe("attempts", problem_id, limit=limit or None, default=[])
+    if problem_id and not attempts:
+        bank.spec_path(problem_id)  # an unknown id is an error, not an empty history
+    if format == _TableOrJson.json:
+        sys.stdout.write(json.dumps({"attempts": [a.to_json() for a in attempts]}, indent=2) + "\n")
+    elif not attempts:
+        _console().print(f"no attempts{' at ' + problem_id if problem_id else ''} yet; "
+                         "every `mhajudge run` and `mhajudge practice` is recorded")
+    else:
+        con = _console()
+        con.print(history_table(attempts, problem_id, width=con.width))
+
+
+@app.command("stats")
+@_guard
+def stats_cmd() -> None:
+    """Your progress across the bank: solved, attempted, the most frequent mistakes.
+
+    Example: [bold]mhajudge stats[/bold]
+    """
+    from . import bank, history
+    from .progress import stats_renderables
+
+    try:
+        catalogue = bank.mistake_catalogue()
+    except JudgeError:
+        catalogue = {}
+    con = _console()
+    for part in stats_renderables(bank.load_all(), history.safe("best", default={}),
+                                  history.safe("attempts", default=[]),
+                                  history.safe("diagnosis_counts", default=[]), catalogue):
+        con.print(part)
+
+
+@app.command()
+@_guard
+def validate(
+    path: Optional[Path] = typer.Argument(None, help="a spec (problems/ID.yaml) or a folder of them; default: the whole bank"),
+    isolate: bool = typer.Option(False, "--isolate", help="judge the references inside bubblewrap"),
+) -> None:
+    """Check problem specs: schema, reference passes every case, each named mistake caught.
+
+    For every named mistake (its code in reference/mistakes/), the hidden cases must
+    reject it and the judge must diagnose it as itself. Exit 0 when all is valid,
+    2 when anything is not.
+
+    Examples:
+
+      [bold]mhajudge validate[/bold]
+
+      [bold]mhajudge validate problems/sdpa.yaml[/bold]
+    """
+    from . import validate as v
+
+    checks = []
+    for spec in v.spec_paths(path):
+        checks.append(v.check_problem(spec, isolate=_isolation(isolate)))
+    v.render(checks, _console())
+    raise typer.Exit(0 if all(c.ok for c in checks) else 2)
+
+
 def main() -> None:
+    # One BLAS thread in the judge too: the reference's timings then compare with the
+    # candidate's (which runs single-threaded), and parallel grading does not oversubscribe.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     app()
 
 

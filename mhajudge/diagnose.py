@@ -14,10 +14,13 @@ the same program; or, when the drivers define ``match_mistake_exact(case, answer
 mistake)``, it gets the mistake function itself, judges the answer against the
 mistake's exact distribution, and the mistake is not run at all.
 
-A case where the candidate raised on valid input (a runtime error) counts for a
-mistake that raises the same exception on the same inputs (a softmax that
-overflows to NaN makes ``rng.choice`` raise ``ValueError``); crashes that the
-mistake does not reproduce are left out, as before.
+When the candidate's answers on some cases were wrong, a mistake must explain
+all of them (crashes are left out, as before). When the candidate only crashed
+(raised on valid input), a mistake is reported if it raises the same exception
+on one of those cases: a softmax that overflows to NaN makes ``rng.choice`` raise
+``ValueError`` in the candidate's code and in the mistake's. Drivers with
+``match_mistake_exact`` may say which exception a mistake raises without running
+it: ``mistake_exception(case, mistake) -> name or None``.
 """
 
 from __future__ import annotations
@@ -71,10 +74,15 @@ def raised_on_valid_input(result) -> str | None:
     return m.group(1) if m else None
 
 
-def reproduces_crash(case, exception: str, fns) -> bool:
+def reproduces_crash(case, exception: str, fns, drivers=None) -> bool:
     """Does the mistake (in any of its forms) raise ``exception`` on this case?"""
     forms = fns if isinstance(fns, (list, tuple)) else [fns]
-    return any(isinstance(r := _run_mistake(fn, case), _Raised) and r == exception for fn in forms)
+    told = getattr(drivers, "mistake_exception", None) if case.check is not None else None
+    for fn in forms:
+        raised = told(case, fn) if told else _run_mistake(fn, case)
+        if isinstance(raised, str) and raised == exception:
+            return True
+    return False
 
 
 def matches(case, answer: dict, fns, drivers=None) -> bool:
@@ -109,8 +117,11 @@ def diagnose_report(problem, report) -> list[dict]:
     for m in problem.mistakes:
         fns = code.get(m["id"], {})
         checked = [c for c in failing if c.fn in fns]
-        reproduced = [c for c, e in crashed if c.fn in fns and reproduces_crash(c.case, e, fns[c.fn])]
-        if (checked or reproduced) and all(matches(c.case, c.answer, fns[c.fn], drivers) for c in checked):
+        if checked:
+            explained = all(matches(c.case, c.answer, fns[c.fn], drivers) for c in checked)
+        else:
+            explained = any(reproduces_crash(c.case, e, fns[c.fn], drivers) for c, e in crashed if c.fn in fns)
+        if explained:
             found.append({"id": m["id"], "title": m["title"], "why": m["why"], "fix": m["fix"],
                           "message": f"{m['title']}. {m['why']} {m['fix']}"})
     return found

@@ -107,6 +107,25 @@ def _verdict_for(case, run: RunResult):
     return verdict, run.message, None, ""
 
 
+SLOW = 20.0  # a correct answer this many times slower than the reference gets a note
+
+
+def _speed(report: Report) -> None:
+    """The candidate's time against the reference's, on the cases both ran correctly."""
+    pairs = [(c.time_s, c.case.ref_time_s) for c in report.cases
+             if c.verdict == "accepted" and c.time_s and c.case is not None and c.case.ref_time_s]
+    if not pairs:
+        return
+    mine, ref = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
+    report.speed = {"time_s": round(mine, 6), "reference_time_s": round(ref, 6),
+                    "ratio": round(mine / ref, 2) if ref > 0 else None}
+    if ref > 0 and mine / ref > SLOW and mine > 0.01:
+        report.notes.append(
+            f"correct, but {mine / ref:.0f}x slower than the reference ({mine * 1e3:.1f} ms against "
+            f"{ref * 1e3:.1f} ms): probably looping in Python where one batched matmul (@ or einsum) "
+            "over all heads and positions would do")
+
+
 def judge_file(file, problem_id: str | None = None, *, secret: str | None = None,
                limits: Limits | None = None, hide: bool = False, groups: str = "all",
                diagnose: bool = True, problem=None, cases=None, isolate: bool = False) -> Report:
@@ -151,6 +170,7 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
         report.stdout, report.stderr = box.output()
     if not loaded.ok:
         report.load_message = loaded.message
+    _speed(report)
     if diagnose and report.verdict != "accepted":
         report.diagnoses = diagnose_report(problem, report)
     if hide:

@@ -51,10 +51,15 @@ def render_report(report: Report, console, hide: bool = False) -> None:
     line = Text()
     line.append(verdict.upper(), STYLE.get(verdict, ""))
     line.append(f"  {report.passed}/{report.total} cases passed  ({report.wall_s:.2f} s)")
+    if report.speed and report.speed.get("ratio") is not None:
+        line.append(f"  your code: {report.speed['time_s'] * 1e3:.1f} ms, "
+                    f"{report.speed['ratio']:.1f}x the reference", "dim")
     console.print(line)
-    if not hide:
-        _show_details(report, console)
-        _show_small_failure(report, console)
+    # Sample cases are shown in full; hidden ones only when not --hide.
+    shown = [c for c in report.cases if c.group == "sample" or not hide]
+    _show_details(shown, console)
+    _show_small_failure(shown, console)
+    _show_heatmaps(shown, console)
     for d in report.diagnoses:
         body = Text()
         body.append(d["title"] + "\n", "bold")
@@ -69,21 +74,21 @@ def render_report(report: Report, console, hide: bool = False) -> None:
         console.print(Panel(Text(tail), title="your program printed", title_align="left", border_style="dim"))
 
 
-def _show_details(report: Report, console) -> None:
+def _show_details(cases, console) -> None:
     """What custom checks explain at length (a distribution, a memory profile)."""
     from rich.text import Text
 
-    for c in report.cases:
+    for c in cases:
         if c.verdict != "accepted" and c.details:
             console.print(f"\n[bold]{c.name}[/bold]")
             console.print(Text(c.details))
 
 
-def _show_small_failure(report: Report, console) -> None:
+def _show_small_failure(cases, console) -> None:
     """For the first small failing case: its inputs, the expected and the got answers."""
     import numpy as np
 
-    for c in report.cases:
+    for c in cases:
         case = c.case
         if c.verdict != "wrong-answer" or case is None or c.answer is None or not case.expected:
             continue
@@ -101,4 +106,79 @@ def _show_small_failure(report: Report, console) -> None:
                 console.print(f"  got {name} =\n{np.array2string(g) if g is not None else None}")
                 if g is not None and g.shape == w.shape:
                     console.print(f"  difference (got - expected) =\n{np.array2string(g.astype(float) - w)}")
+        return
+
+
+HEAT_MAX = 10  # heatmaps for attention weights of at most this many queries and keys
+
+
+def _weights_slice(case_result):
+    """(name, expected 2-D, got 2-D, where) for the worst query-key slice of a failing weights leaf."""
+    import numpy as np
+
+    case = case_result.case
+    if case is None or case_result.answer is None or not case.expected:
+        return None
+    for name, want in case.expected[0].items():
+        got = case_result.answer.get(name)
+        if not name.endswith("weights") or got is None or got.shape != want.shape or want.ndim < 2:
+            continue
+        if want.shape[-1] > HEAT_MAX or want.shape[-2] > HEAT_MAX:
+            continue
+        diff = np.abs(np.nan_to_num(got.astype(float) - want, nan=np.inf))
+        if diff.size == 0 or diff.max() == 0:
+            continue
+        lead = np.unravel_index(int(np.argmax(diff.reshape(-1, *want.shape[-2:]).max(axis=(1, 2)))), want.shape[:-2])
+        where = "[" + ", ".join(str(int(i)) for i in lead) + "]" if lead else ""
+        return name, want[lead], got[lead].astype(float), where
+    return None
+
+
+def _grid(title: str, values, masked, lo: float, hi: float):
+    """A small heatmap: one cell per weight, shaded by value; masked cells shown as a dot."""
+    import numpy as np
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, show_header=False, box=None, padding=(0, 0), title_style="bold")
+    for _ in range(values.shape[1]):
+        table.add_column(justify="right", width=6)
+    span = max(hi - lo, 1e-12)
+    for i in range(values.shape[0]):
+        cells = []
+        for j in range(values.shape[1]):
+            v = values[i, j]
+            if masked[i, j] and v == 0:
+                cells.append(Text("   ·  ", style="dim"))
+                continue
+            if not np.isfinite(v):
+                cells.append(Text("  nan " if np.isnan(v) else "  inf ", style="bold white on red"))
+                continue
+            level = int(np.clip((v - lo) / span, 0, 1) * 4)
+            style = ["", "on grey23", "on grey39", "on grey58", "black on grey82"][level]
+            cells.append(Text(f"{v:6.2f}", style=style))
+        table.add_row(*cells)
+    return table
+
+
+def _show_heatmaps(cases, console) -> None:
+    """Expected, got and their difference, side by side, for the first small failing weights."""
+    import numpy as np
+    from rich.columns import Columns
+
+    for c in cases:
+        if c.verdict != "wrong-answer":
+            continue
+        found = _weights_slice(c)
+        if not found:
+            continue
+        name, want, got, where = found
+        masked = want == 0
+        diff = got - want
+        console.print(f"\n[bold]{name}{where} in case {c.name!r}[/bold] "
+                      "(rows: queries, columns: keys; · = masked, weight exactly 0)")
+        hi = float(np.nanmax(np.r_[want.ravel(), got[np.isfinite(got)].ravel(), 1.0]))
+        big = float(np.nanmax(np.abs(diff[np.isfinite(diff)]), initial=1e-12))
+        console.print(Columns([_grid("expected", want, masked, 0.0, hi), _grid("yours", got, masked, 0.0, hi),
+                               _grid("yours - expected", diff, np.zeros_like(masked), -big, big)], padding=(0, 3)))
         return

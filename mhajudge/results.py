@@ -46,6 +46,7 @@ class Report:
     stdout: str = ""
     stderr: str = ""
     wall_s: float = 0.0
+    speed: dict | None = None   # {"time_s", "reference_time_s", "ratio"} on cases passed
 
     @property
     def verdict(self) -> str:
@@ -73,5 +74,5 @@ class Report:
                 "passed": self.passed, "total": self.total,
                 "cases": [c.to_json() for c in self.cases],
                 "diagnoses": [{"id": d["id"], "message": d["message"]} for d in self.diagnoses],
-                "score": round(self.score, 6), "notes": list(self.notes),
+                "score": round(self.score, 6), "notes": list(self.notes), "speed": self.speed,
                 "time_s": round(self.wall_s, 4)}

@@ -80,6 +80,7 @@ class Problem:
     hints: list[str] = field(default_factory=list)
     time_limit: float = 10.0
     source: str = ""
+    perf: dict | None = None   # how `run --perf` grows the inputs, see mhajudge.perf
 
     def entry(self, name: str) -> EntryPoint:
         for ep in self.entry_points:
@@ -99,7 +100,10 @@ class _Reader:
         self.file, self.data, self.where = file, data, where
 
     def fail(self, key, message: str):
-        path = f"{self.where}.{key}" if self.where and key != "" else (self.where or str(key))
+        if isinstance(key, int):
+            path = f"{self.where}[{key}]"
+        else:
+            path = f"{self.where}.{key}" if self.where and key != "" else (self.where or str(key))
         raise SpecError(f"{self.file}: {path}: {message}",
                         hint="fix the problem spec, then check it with `mhajudge validate`")
 
@@ -231,7 +235,7 @@ def load(path: Path) -> Problem:
         r.fail("", "the spec must be a mapping of fields")
     known = {"id", "title", "difficulty", "tags", "statement", "entry_points", "samples", "hidden",
              "reference", "tolerance", "forbidden", "allowed", "mistakes", "pitfalls", "hints",
-             "time_limit", "source"}
+             "time_limit", "source", "perf"}
     for key in data:
         if key not in known:
             r.fail(key, f"unknown field (known: {', '.join(sorted(known))})")
@@ -279,6 +283,18 @@ def load(path: Path) -> Problem:
     problem.pitfalls = r.strings("pitfalls", [])
     problem.hints = r.strings("hints", [])
     problem.time_limit = r.get("time_limit", float, 10.0)
+    perf = r.get("perf", dict, None)
+    if perf is not None:
+        pr = r.child("perf", perf)
+        call = pr.get("call", str, problem.entry_points[0].name)
+        if call not in eps:
+            pr.fail("call", f"names no entry point; the problem has {', '.join(eps)}")
+        dim = pr.get("dim", str, "L")
+        sizes = pr.get("sizes", list)
+        if len(sizes) < 3 or not all(isinstance(x, int) and x > 0 for x in sizes) or sizes != sorted(set(sizes)):
+            pr.fail("sizes", "must be at least three growing positive whole numbers")
+        problem.perf = {"call": call, "dim": dim, "sizes": sizes, "params": pr.get("params", dict),
+                        "exponent": pr.get("exponent", float, 2.0)}
     problem.mistakes = _mistakes(r, r.get("mistakes", list, []))
     samples = r.get("samples", list, [])
     problem.samples = [_group(r.child("samples", samples), s, i, "sample", eps) for i, s in enumerate(samples)]

@@ -31,3 +31,15 @@ def run_json(*args, env=None, timeout=300):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _history_in_tmp(tmp_path_factory):
+    """Every run under pytest records into a throwaway history, never the user's."""
+    old = os.environ.get("MHAJUDGE_HOME")
+    os.environ["MHAJUDGE_HOME"] = str(tmp_path_factory.mktemp("mhajudge-home"))
+    yield
+    if old is None:
+        os.environ.pop("MHAJUDGE_HOME", None)
+    else:
+        os.environ["MHAJUDGE_HOME"] = old

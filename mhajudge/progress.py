@@ -1,0 +1,133 @@
+"""Showing the user's progress: the ``best`` column of ``list``, ``history``, ``stats``.
+
+Reads :mod:`mhajudge.history` only; imports no NumPy, so ``mhajudge list`` stays fast.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .history import Attempt, Best
+
+STYLE = {"accepted": "green", "wrong-answer": "red", "runtime-error": "magenta",
+         "time-limit": "yellow", "memory-limit": "yellow", "load-error": "red", "forbidden": "red"}
+BAR_WIDTH = 30
+
+
+def clock(seconds: float | None) -> str:
+    """``754.2`` -> ``12:34``; ``None`` -> ``-``."""
+    if seconds is None:
+        return "-"
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
+        else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def best_cell(best: Best | None):
+    """``accepted in 7:42`` (the shortest practice time), ``accepted``, ``wrong-answer 12/18``, ``-``."""
+    from rich.text import Text
+
+    if best is None:
+        return Text("-", "dim")
+    if best.solved:
+        cell = Text("accepted", "bold green")
+        if best.best_solve_s is not None:
+            cell.append(f" in {clock(best.best_solve_s)}")
+        return cell
+    return Text(f"{best.verdict} {best.passed}/{best.total}", STYLE.get(best.verdict, ""))
+
+
+def history_table(attempts: list[Attempt], problem: str | None = None, width: int = 80):
+    """when, problem, verdict and cases passed, how (``practice 7:42``), diagnoses;
+    the judge's time and the file too when the terminal is wide."""
+    from pathlib import Path
+
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    wide = width >= 110
+    title = f"attempts at {problem}" if problem else "attempts"
+    table = Table(title=f"{title}, newest first", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("when", no_wrap=True)
+    if not problem:
+        table.add_column("problem", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("how", no_wrap=True)
+    if wide:
+        table.add_column("judge", justify="right", no_wrap=True)
+    table.add_column("diagnoses", overflow="fold", min_width=10)
+    if wide:
+        table.add_column("file", overflow="ellipsis", style="dim", max_width=30)
+    for a in attempts:
+        verdict = Text(a.verdict, STYLE.get(a.verdict, ""))
+        verdict.append(f" {a.passed}/{a.total}", "dim")
+        how = a.mode
+        if a.groups == "sample":
+            how += " (samples)"
+        if a.solve_s is not None:
+            how += f" {clock(a.solve_s)}"
+        row = [time.strftime("%m-%d %H:%M", time.localtime(a.created_at))]
+        if not problem:
+            row.append(a.problem)
+        row += [verdict, how]
+        if wide:
+            row.append("-" if a.duration_s is None else f"{a.duration_s:.1f}s")
+        row.append(", ".join(a.diagnoses) or "-")
+        if wide:
+            row.append(Path(a.file).name if a.file else "-")
+        table.add_row(*row)
+    return table
+
+
+def stats_renderables(problems: list, best: dict[str, Best], attempts: list[Attempt],
+                      diagnoses: list[tuple[str, int]], catalogue: dict | None = None) -> list:
+    """Solved and attempted across the bank, by difficulty, and the most frequent diagnoses."""
+    from rich.bar import Bar
+    from rich.table import Table
+    from rich.text import Text
+
+    out = []
+    total = len(problems)
+    solved = [p for p in problems if p.id in best and best[p.id].solved]
+    tried = {a.problem for a in attempts}
+    attempted = [p for p in problems if p.id in tried]
+    accepted_runs = sum(a.verdict == "accepted" for a in attempts)
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column()
+    summary.add_column(justify="right")
+    summary.add_column(width=BAR_WIDTH)
+    summary.add_row(Text("solved", "bold"), f"{len(solved)}/{total}",
+                    Bar(size=max(total, 1), begin=0, end=len(solved), width=BAR_WIDTH, color="green"))
+    summary.add_row(Text("attempted", "bold"), f"{len(attempted)}/{total}",
+                    Bar(size=max(total, 1), begin=0, end=len(attempted), width=BAR_WIDTH, color="yellow"))
+    for level in ("easy", "medium", "hard"):
+        of_level = [p for p in problems if p.difficulty == level]
+        if of_level:
+            n = sum(p in solved for p in of_level)
+            summary.add_row(f"  {level}", f"{n}/{len(of_level)}",
+                            Bar(size=len(of_level), begin=0, end=n, width=BAR_WIDTH, color="green"))
+    out.append(Text("Progress", "bold underline"))
+    out.append(summary)
+    out.append(Text(f"{len(attempts)} attempts, {accepted_runs} accepted", "dim"))
+
+    if diagnoses:
+        catalogue = catalogue or {}
+        top = diagnoses[0][1]
+        table = Table(title="Most frequent mistakes", title_justify="left", title_style="bold underline",
+                      box=None, padding=(0, 2))
+        table.add_column("mistake")
+        table.add_column("times", justify="right")
+        table.add_column("", width=BAR_WIDTH)
+        table.add_column("what it is", overflow="fold", style="dim")
+        for mistake, count in diagnoses[:8]:
+            table.add_row(mistake, str(count), Bar(size=top, begin=0, end=count, width=BAR_WIDTH, color="red"),
+                          catalogue.get(mistake, {}).get("title", ""))
+        out.append(Text(""))
+        out.append(table)
+    elif attempts:
+        out.append(Text("No named mistake diagnosed so far.", "dim"))
+    unsolved = [p.id for p in attempted if p not in solved]
+    if unsolved:
+        out.append(Text(f"Attempted, not solved yet: {', '.join(unsolved)}"))
+    return out

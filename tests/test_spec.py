@@ -1,0 +1,62 @@
+"""The spec loader reports errors by file and field, never with a traceback."""
+
+import pytest
+import yaml
+
+from conftest import ROOT, run_cli
+from mhajudge.errors import SpecError
+from mhajudge.spec import load
+
+BASE = yaml.safe_load((ROOT / "problems" / "sdpa.yaml").read_text())
+
+
+def write(tmp_path, data, name="sdpa.yaml"):
+    folder = tmp_path / "problems"
+    folder.mkdir(exist_ok=True)
+    path = folder / name
+    path.write_text(yaml.safe_dump(data, sort_keys=False) if not isinstance(data, str) else data)
+    return path
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda d: d.pop("title"), "problems/sdpa.yaml: title: is required"),
+    (lambda d: d.update(difficulty="trivial"), "problems/sdpa.yaml: difficulty: must be one of easy, medium, hard"),
+    (lambda d: d.update(colour="blue"), "problems/sdpa.yaml: colour: unknown field"),
+    (lambda d: d["hidden"][1].update(count=0), "problems/sdpa.yaml: hidden[1].count: must be at least 1"),
+    (lambda d: d["hidden"][1].update(call="attention"), "problems/sdpa.yaml: hidden[1].call: names no entry point"),
+    (lambda d: d["entry_points"][0].update(params=["Q", "K", "V", "mask=None", "1x"]),
+     "problems/sdpa.yaml: entry_points[0].params[4]: '1x' is not `name` or `name=default`"),
+    (lambda d: d["samples"][0]["args"].update(W=[1.0]), "problems/sdpa.yaml: samples[0].args.W: is not a parameter"),
+    (lambda d: d["mistakes"].append("no-such-mistake"), "problems/sdpa.yaml: mistakes[6]: 'no-such-mistake' is not in"),
+    (lambda d: d["hidden"][0].update(dtype="float16"), "problems/sdpa.yaml: hidden[0].dtype: must be one of"),
+])
+def test_field_errors(tmp_path, edit, message):
+    data = yaml.safe_load(yaml.safe_dump(BASE))
+    edit(data)
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, data))
+    assert message in str(info.value)
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    with pytest.raises(SpecError) as info:
+        load(write(tmp_path, "id: sdpa\ntitle: [unclosed\n"))
+    assert "problems/sdpa.yaml: not valid YAML at line" in str(info.value)
+
+
+def test_generator_errors_name_the_field():
+    from mhajudge import bank
+    from mhajudge.cases import build
+
+    problem = bank.load_problem("sdpa")
+    problem = type(problem)(**{**problem.__dict__})
+    group = problem.hidden[0]
+    problem.hidden = [type(group)(**{**group.__dict__, "params": {"dims": {"L": 4}, "args": {"Q": "normal(L, Lx)"}}})]
+    with pytest.raises(SpecError) as info:
+        build(problem)
+    assert "hidden[0].params.args.Q: unknown dimension 'Lx'" in str(info.value)
+
+
+def test_cli_unknown_problem_suggests_the_closest(tmp_path):
+    code, out, err = run_cli("show", "spda")
+    assert code == 2 and "did you mean `sdpa`" in err and "Traceback" not in err
