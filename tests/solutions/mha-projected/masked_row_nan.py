@@ -1,0 +1,22 @@
+# mhajudge: mha-projected
+# expect-verdict: wrong-answer
+# expect-diagnosis: masked-row-nan
+import numpy as np
+
+
+def multi_head_attention(query, key, value, W_q, W_k, W_v, W_o, num_heads, mask=None):
+    B, Lq, E = query.shape
+    Lk = key.shape[1]
+    if E % num_heads != 0:
+        raise ValueError("E must be divisible by num_heads")
+    d_k = E // num_heads
+    q = (query @ W_q).reshape(B, Lq, num_heads, d_k).transpose(0, 2, 1, 3)
+    k = (key @ W_k).reshape(B, Lk, num_heads, d_k).transpose(0, 2, 1, 3)
+    v = (value @ W_v).reshape(B, Lk, num_heads, d_k).transpose(0, 2, 1, 3)
+    scores = q @ k.transpose(0, 1, 3, 2) / np.sqrt(d_k)
+    if mask is not None:
+        scores = np.where(mask, scores, -np.inf)
+    w = np.exp(scores - scores.max(-1, keepdims=True))
+    w /= w.sum(-1, keepdims=True)
+    out = (w @ v).transpose(0, 2, 1, 3).reshape(B, Lq, E)
+    return out @ W_o, w
