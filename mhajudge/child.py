@@ -391,6 +391,7 @@ class Child:
                 done, st = os.waitpid(pid, os.WNOHANG)
                 if done:
                     status = st
+                    continue  # it may have written its frame after the select: read the pipe again
             if status is not None and not ready:
                 frame = self._find_frame(data, marker)
                 break
