@@ -55,6 +55,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("problems", nargs="*", default=[p for p in CORE if p in bank.problem_ids()])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--isolate", action="store_true", help="judge inside bubblewrap (run --isolate)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     bare = tmp / "bare.py"
@@ -67,19 +68,14 @@ def main():
         data = tmp / f"{pid}.pkl"
         with open(data, "wb") as f:
             pickle.dump([(c.fn, c.program["kind"], c.inputs, c.expect) for c in cases], f)
-        judge = median_time([sys.executable, "-m", "mhajudge", "run", str(ref), "--problem", pid,
-                             "--format", "json", "--no-record"] if _has_no_record() else
-                            [sys.executable, "-m", "mhajudge", "run", str(ref), "--problem", pid,
-                             "--format", "json"], args.repeats)
+        cmd = [sys.executable, "-m", "mhajudge", "run", str(ref), "--problem", pid, "--format", "json",
+               "--no-record"] + (["--isolate"] if args.isolate else [])
+        judge = median_time(cmd, args.repeats)
         plain = median_time([sys.executable, str(bare), str(ref), str(data)], args.repeats)
         print(f"{pid:<18}{len(cases):>6}{judge:>10.3f}{plain:>10.3f}{judge / plain:>8.2f}")
     listing = median_time([sys.executable, "-m", "mhajudge", "list"], args.repeats)
     print(f"\nmhajudge list: median {listing:.3f} s over {args.repeats} runs")
 
-
-def _has_no_record() -> bool:
-    out = subprocess.run([sys.executable, "-m", "mhajudge", "run", "--help"], capture_output=True, text=True)
-    return "--no-record" in out.stdout
 
 
 if __name__ == "__main__":
