@@ -17,6 +17,8 @@ def _fmt_err(err) -> str:
 def _fmt_time(t) -> str:
     if t is None:
         return "-"
+    if t < 1e-3:
+        return f"{t * 1e6:.0f} µs"
     return f"{t * 1000:.1f} ms" if t < 1 else f"{t:.2f} s"
 
 
@@ -52,14 +54,14 @@ def render_report(report: Report, console, hide: bool = False) -> None:
     line.append(verdict.upper(), STYLE.get(verdict, ""))
     line.append(f"  {report.passed}/{report.total} cases passed  ({report.wall_s:.2f} s)")
     if report.speed and report.speed.get("ratio") is not None:
-        line.append(f"  your code: {report.speed['time_s'] * 1e3:.1f} ms, "
+        line.append(f"  your code: {_fmt_time(report.speed['time_s'])}, "
                     f"{report.speed['ratio']:.1f}x the reference", "dim")
     console.print(line)
     # Sample cases are shown in full; hidden ones only when not --hide.
     shown = [c for c in report.cases if c.group == "sample" or not hide]
     _show_details(shown, console)
-    _show_small_failure(shown, console)
-    _show_heatmaps(shown, console)
+    small = _show_small_failure(shown, console)
+    _show_heatmaps(([small] if small else []) + shown, console)
     for d in report.diagnoses:
         body = Text()
         body.append(d["title"] + "\n", "bold")
@@ -84,8 +86,12 @@ def _show_details(cases, console) -> None:
             console.print(Text(c.details))
 
 
-def _show_small_failure(cases, console) -> None:
-    """For the first small failing case: its inputs, the expected and the got answers."""
+def _show_small_failure(cases, console):
+    """For the first small failing case: its inputs, the expected and the got answers.
+
+    Attention weights small enough for a heatmap are left to the heatmap, which
+    shows this same case first. Returns the case shown, if any.
+    """
     import numpy as np
 
     for c in cases:
@@ -102,11 +108,19 @@ def _show_small_failure(cases, console) -> None:
             want = case.expected[0]
             for name, w in want.items():
                 g = c.answer.get(name)
+                if _heatmap_shows(name, w, g):
+                    continue
                 console.print(f"  expected {name} =\n{np.array2string(w)}")
                 console.print(f"  got {name} =\n{np.array2string(g) if g is not None else None}")
                 if g is not None and g.shape == w.shape:
                     console.print(f"  difference (got - expected) =\n{np.array2string(g.astype(float) - w)}")
-        return
+        return c
+    return None
+
+
+def _heatmap_shows(name: str, want, got) -> bool:
+    return (name.endswith("weights") and got is not None and got.shape == want.shape and want.ndim >= 2
+            and want.shape[-1] <= HEAT_MAX and want.shape[-2] <= HEAT_MAX)
 
 
 HEAT_MAX = 10  # heatmaps for attention weights of at most this many queries and keys
@@ -121,9 +135,7 @@ def _weights_slice(case_result):
         return None
     for name, want in case.expected[0].items():
         got = case_result.answer.get(name)
-        if not name.endswith("weights") or got is None or got.shape != want.shape or want.ndim < 2:
-            continue
-        if want.shape[-1] > HEAT_MAX or want.shape[-2] > HEAT_MAX:
+        if not _heatmap_shows(name, want, got):
             continue
         diff = np.abs(np.nan_to_num(got.astype(float) - want, nan=np.inf))
         if diff.size == 0 or diff.max() == 0:
