@@ -1,0 +1,27 @@
+# mhajudge: sampling
+# expect-verdict: wrong-answer
+# expect-diagnosis: unstable-softmax
+# exp() without the maximum subtracted and a hand-made inverse CDF: on huge logits the
+# probabilities are NaN and the draw silently returns token 0.
+import numpy as np
+
+
+def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
+    if temperature < 0 or (top_k is not None and top_k < 1) or (top_p is not None and not 0 < top_p <= 1):
+        raise ValueError("bad argument")
+    z = np.asarray(logits, dtype=float)
+    if temperature == 0:
+        return int(np.argmax(z))
+    z = z / temperature
+    if top_k is not None:
+        z = np.where(z >= np.sort(z)[-top_k], z, -np.inf)
+    with np.errstate(all="ignore"):
+        e = np.exp(z)
+        p = e / e.sum()
+    if top_p is not None:
+        order = np.argsort(-p)
+        before = np.cumsum(p[order]) - p[order]
+        p[order[before >= top_p]] = 0.0
+        p /= p.sum()
+    u = np.random.default_rng(seed).random()
+    return int(np.sum(np.cumsum(p) <= u))
