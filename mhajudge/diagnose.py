@@ -17,7 +17,7 @@ mistake's exact distribution, and the mistake is not run at all.
 When the candidate's answers on some cases were wrong, a mistake must explain
 all of them (crashes are left out, as before). When the candidate only crashed
 (raised on valid input), a mistake is reported if it raises the same exception
-on one of those cases: a softmax that overflows to NaN makes ``rng.choice`` raise
+on every one of those cases: a softmax that overflows to NaN makes ``rng.choice`` raise
 ``ValueError`` in the candidate's code and in the mistake's. Drivers with
 ``match_mistake_exact`` may say which exception a mistake raises without running
 it: ``mistake_exception(case, mistake) -> name or None``.
@@ -120,7 +120,8 @@ def diagnose_report(problem, report) -> list[dict]:
         if checked:
             explained = all(matches(c.case, c.answer, fns[c.fn], drivers) for c in checked)
         else:
-            explained = any(reproduces_crash(c.case, e, fns[c.fn], drivers) for c, e in crashed if c.fn in fns)
+            tried = [(c, e) for c, e in crashed if c.fn in fns]
+            explained = bool(tried) and all(reproduces_crash(c.case, e, fns[c.fn], drivers) for c, e in tried)
         if explained:
             found.append({"id": m["id"], "title": m["title"], "why": m["why"], "fix": m["fix"],
                           "message": f"{m['title']}. {m['why']} {m['fix']}"})

@@ -73,7 +73,7 @@ def _use_bank_of(spec: Path) -> None:
 def check_problem(spec: Path, isolate: bool = False) -> ProblemCheck:
     from . import bank, spec as spec_mod
     from .cases import build
-    from .diagnose import diagnose_report, mistake_answer, mistake_functions
+    from .diagnose import _Raised, _run_mistake, diagnose_report, mistake_functions
     from .judge import _verdict_for, judge_file
     from .results import CaseResult, Report
     from .runner import RunResult
@@ -107,11 +107,15 @@ def check_problem(spec: Path, isolate: bool = False) -> ProblemCheck:
                 if not fns:
                     verdict, answer = "accepted", None
                 else:
-                    answer = mistake_answer(fns[min(k, len(fns) - 1)], case)
-                    run = (RunResult("ok", answer=answer) if answer is not None
-                           else RunResult("runtime-error", message="the mistake's code raised"))
-                    verdict = _verdict_for(case, run)[0]
-                r = CaseResult(case.name, case.group, verdict, answer=answer)
+                    answer = _run_mistake(fns[min(k, len(fns) - 1)], case)
+                    if isinstance(answer, _Raised):  # as the child reports a candidate's exception
+                        run = RunResult("raised", exception=str(answer), message=f"{answer}: raised by the mistake")
+                        answer = None
+                    else:
+                        run = RunResult("ok", answer=answer)
+                    verdict, message = _verdict_for(case, run)[:2]
+                r = CaseResult(case.name, case.group, verdict, answer=answer,
+                               message=message if fns else "")
                 r.case, r.fn = case, case.fn
                 fake.cases.append(r)
             rejected = any(c.verdict != "accepted" for c in fake.cases if c.group == "hidden")
