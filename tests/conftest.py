@@ -43,3 +43,35 @@ def _history_in_tmp(tmp_path_factory):
         os.environ.pop("MHAJUDGE_HOME", None)
     else:
         os.environ["MHAJUDGE_HOME"] = old
+
+
+def orphaned_judge_children() -> list[int]:
+    """Sandbox processes whose judge is gone (adopted by init): left behind."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"mhajudge/child.py" not in f.read():
+                    continue
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if int(stat[stat.rindex(b")") + 2:].split()[1]) == 1:
+            found.append(int(pid))
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_behind():
+    """After every test: no sandbox process may outlive the judge that started it."""
+    yield
+    left = orphaned_judge_children()
+    if left:
+        import time
+
+        time.sleep(0.5)  # one that is being killed right now
+        left = orphaned_judge_children()
+    assert not left, f"sandbox processes left running after the judge returned: {left}"

@@ -167,3 +167,22 @@ def test_fail_under_and_bad_flags(submissions):
     assert code == 2 and "Traceback" not in err
     code, _, err = run_cli("grade", submissions / "nowhere", "--problem", "sdpa")
     assert code == 2 and "no such folder" in err
+
+
+def test_a_submission_that_breaks_the_judge_still_gets_a_row(submissions, monkeypatch):
+    from mhajudge import grading, judge
+    from mhajudge.runner import Limits
+
+    real = judge.judge_file
+
+    def breaks_on_bob(file, *args, **kwargs):
+        if "bob" in str(file):
+            raise RuntimeError("the worker crashed")
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(judge, "judge_file", breaks_on_bob)
+    result = grading.grade(submissions, "sdpa", jobs=2, limits=Limits(case_time_s=0.5))
+    rows = {r["path"]: r for r in result["submissions"]}
+    assert sorted(rows) == sorted(EXPECTED)
+    assert rows["bob.py"]["judge_error"] and "the worker crashed" in rows["bob.py"]["notes"][0]
+    assert rows["alice"]["verdict"] == "accepted" and rows["erin.py"]["verdict"] == "time-limit"
