@@ -1,4 +1,5 @@
-"""Judging time of the follow-up problems (kv-cache, mha-backward, flash-attention).
+"""Judging time of the follow-up problems (causal-attention, kv-cache, gqa, positional,
+mha-backward, flash-attention).
 
 For each problem: the median wall time of `mhajudge run` on its reference solution
 over a few repeats (the whole command: start-up, building the cases, the sandboxed
@@ -22,12 +23,12 @@ sys.path.insert(0, str(ROOT))
 
 from mhajudge import bank  # noqa: E402
 
-PROBLEMS = ["kv-cache", "mha-backward", "flash-attention"]
+PROBLEMS = ["causal-attention", "kv-cache", "gqa", "positional", "mha-backward", "flash-attention"]
 
 
 def run_once(problem_id: str) -> tuple[float, dict]:
     reference = ROOT / "reference" / f"{bank.load_problem(problem_id).reference}.py"
-    cmd = [sys.executable, "-m", "mhajudge", "run", str(reference), "--problem", problem_id, "--format", "json"]
+    cmd = [sys.executable, "-m", "mhajudge", "run", str(reference), "--problem", problem_id, "--format", "json", "--no-record"]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     wall = time.perf_counter() - start
