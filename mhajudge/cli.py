@@ -245,6 +245,11 @@ def run(
     from .runner import Limits
 
     limits = Limits(case_time_s=_positive(time_limit, "--time-limit"))
+    if perf:  # say it now rather than after judging
+        from .judge import resolve_problem
+        from .perf import require_perf
+
+        require_perf(resolve_problem(file, problem))
     if watch:
         raise typer.Exit(_run_watch(file, problem, format, hide, samples, no_record, limits, isolate))
     report = judge_file(file, problem, hide=hide, groups="sample" if samples else "all",

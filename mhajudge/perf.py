@@ -53,6 +53,17 @@ def _median(fn) -> float:
     return sorted(times)[len(times) // 2]
 
 
+def require_perf(problem) -> dict:
+    """The problem's perf section, or a clear error naming the problems that have one."""
+    from . import bank
+
+    if not problem.perf:
+        with_perf = [p.id for p in bank.load_all() if p.perf]
+        raise JudgeError(f"problem {problem.id!r} has no perf section, so --perf cannot grow its inputs",
+                         hint=f"--perf works for: {', '.join(with_perf)}")
+    return problem.perf
+
+
 def measure(file, problem, limits=None, isolate: bool = False) -> PerfReport:
     """Time the candidate (in the sandbox) and the reference on growing sizes."""
     import numpy as np
@@ -62,10 +73,7 @@ def measure(file, problem, limits=None, isolate: bool = False) -> PerfReport:
     from .generators import tensors
     from .runner import Limits, Sandbox
 
-    spec = problem.perf
-    if not spec:
-        raise JudgeError(f"problem {problem.id!r} has no perf section, so --perf cannot grow its inputs",
-                         hint="the problems with one are listed by `mhajudge list` under the perf tag")
+    spec = require_perf(problem)
     ep = problem.entry(spec["call"])
     reference = getattr(bank.reference_module(problem.reference), spec["call"])
     report = PerfReport(spec["dim"], list(spec["sizes"]), expected=spec["exponent"])
