@@ -3,7 +3,7 @@
 Prints submissions per second for each, the speed-up, and where the CPU time went:
 the judge process itself versus the children that run the candidates' code.
 
-    .venv/bin/python benchmarks/grade_throughput.py [--count 200] [--problem sdpa]
+    .venv/bin/python benchmarks/grade_throughput.py [--count 200] [--problem sdpa] [--isolate]
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--problem", default="sdpa")
+    parser.add_argument("--isolate", action="store_true", help="each submission inside bubblewrap (grade's default)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp()) / "submissions"
     folder.mkdir()
@@ -46,7 +47,7 @@ def main():
     for jobs in (1, 2):
         self0, kids0 = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        result = grade(folder, args.problem, jobs=jobs)
+        result = grade(folder, args.problem, jobs=jobs, isolate=args.isolate)
         wall = time.perf_counter() - t
         self_cpu, kids_cpu = cpu(resource.RUSAGE_SELF) - self0, cpu(resource.RUSAGE_CHILDREN) - kids0
         assert len(result["submissions"]) == args.count
