@@ -4,10 +4,11 @@
 with at most one thing done wrong; causal_attention reuses it with a causal mask.
 """
 
-import math
 from functools import partial
 
 import numpy as np
+
+from mhajudge_reference.mistakes.mha_projected import attend
 
 F = "grouped_query_attention"
 
@@ -42,7 +43,6 @@ def attention(x, W_q, W_k, W_v, W_o, num_heads, num_kv_heads, mask=None, *, scal
     project=False (no W_o), split "reshape" / "last" / "merge", kv="tiled".
     """
     B, L, E = x.shape
-    d_k = E // num_heads
     split_q = "heads" if split == "merge" else split
     q = _split(x @ W_q, num_heads, split_q)
     k = _split(x @ W_k, num_kv_heads, split_q)
@@ -52,34 +52,9 @@ def attention(x, W_q, W_k, W_v, W_o, num_heads, num_kv_heads, mask=None, *, scal
         k, v = np.tile(k, (1, group, 1, 1)), np.tile(v, (1, group, 1, 1))
     else:
         k, v = np.repeat(k, group, axis=1), np.repeat(v, group, axis=1)
-    scores = q @ k.transpose(0, 1, 3, 2)
-    if scale == "d_k":
-        scores = scores / math.sqrt(d_k)
-    elif scale == "d_model":
-        scores = scores / math.sqrt(E)
-    keep = None
-    if mask is not None:
-        keep = np.broadcast_to(np.asarray(mask).astype(bool), scores.shape)
-        keep = ~keep if invert else keep
-        if mask_mode == "before":
-            scores = np.where(keep, scores, fill)
-        elif mask_mode == "add":                           # scores + (1 - mask) * fill
-            scores = scores + np.where(keep, 0.0, fill)
-    if stable:
-        m = scores.max(axis=axis, keepdims=True)
-        if guard:
-            m = np.where(np.isfinite(m), m, 0.0)
-        e = np.exp(scores - m)
-    else:
-        e = np.exp(scores)
-    total = e.sum(axis=axis, keepdims=True)
-    if stable and guard:
-        weights = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
-    else:
-        weights = e / total
-    if keep is not None and mask_mode == "after":
-        weights = weights * keep
-    heads = weights @ (v if values else k)                 # (B, H, L, d_k)
+    scale = {"d_k": "d_k", "d_model": E, None: None}[scale]      # attend divides by sqrt(that)
+    heads, weights = attend(q, k, v, mask, scale=scale, axis=axis, stable=stable, guard=guard,
+                            mask_mode=mask_mode, invert=invert, values=values, fill=fill)  # (B, H, L, d_k)
     out = _merge(heads, split)
     return (out @ W_o if project else out), weights
 
