@@ -568,6 +568,9 @@ class Child:
         return reply, answer
 
     def serve(self) -> None:
+        import gc
+
+        gc.freeze()  # forks then do not copy pages just because the collector walked them
         while True:
             try:
                 msg, payload = self.receive()
