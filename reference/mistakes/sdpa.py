@@ -1,36 +1,16 @@
 """The named mistakes of sdpa, as code, and the accepted -1e9 convention."""
 
-import math
 from functools import partial
 
-import numpy as np
+from mhajudge_reference.mistakes.mha_projected import attend
 
 F = "scaled_dot_product_attention"
 
 
-def attention(Q, K, V, mask=None, *, scale=True, axis=-1, stable=True, mask_mode="before",
-              invert=False, values=True, fill=-np.inf):
-    """Attention with one thing done wrong (or a different fill when ``fill`` is finite)."""
-    scores = Q @ np.swapaxes(K, -1, -2)
-    if scale:
-        scores = scores / math.sqrt(Q.shape[-1])
-    keep = None
-    if mask is not None:
-        keep = np.broadcast_to(np.asarray(mask).astype(bool), scores.shape)
-        keep = ~keep if invert else keep
-        if mask_mode == "before":
-            scores = np.where(keep, scores, fill)
-    if stable:
-        m = scores.max(axis=axis, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0.0)
-        e = np.exp(scores - m)
-    else:
-        e = np.exp(scores)
-    total = e.sum(axis=axis, keepdims=True)
-    weights = np.divide(e, total, out=np.zeros_like(e), where=total > 0) if stable else e / total
-    if keep is not None and mask_mode == "after":
-        weights = weights * keep
-    return weights @ (V if values else K), weights
+def attention(Q, K, V, mask=None, *, scale=True, **wrong):
+    """Attention with one thing done wrong (or a different fill when ``fill`` is finite);
+    the core is shared with the multi-head problems' mistakes."""
+    return attend(Q, K, V, mask, scale="d_k" if scale else None, **wrong)
 
 
 def both_fills(**wrong):
