@@ -130,7 +130,7 @@ def show(
     con.rule(f"[bold]{problem.id}[/bold]: {problem.title}  [dim]({problem.difficulty})[/dim]")
     con.print(Markdown(problem.statement))
     con.print("\n[bold]Signature[/bold]")
-    con.print(Syntax("\n".join(f"def {ep.signature}: ..." for ep in problem.entry_points), "python"))
+    con.print(Syntax("\n".join(f"def {ep.signature}: ..." for ep in problem.entry_points), "python", word_wrap=True))
     _show_sample(problem, con)
     if problem.pitfalls:
         con.print("\n[bold]Think about[/bold]")

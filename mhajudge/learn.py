@@ -62,4 +62,4 @@ def show_solution(problem, console) -> None:
     except OSError as exc:
         raise JudgeError(f"cannot read the reference solution {path}: {exc.strerror}") from None
     console.print(f"\n[bold]Reference solution[/bold] [dim]({path.name})[/dim]")
-    console.print(Syntax(source, "python"))
+    console.print(Syntax(source, "python", word_wrap=True))

@@ -355,7 +355,7 @@ def show_statement(problem, console) -> None:
 
     console.rule(f"[bold]{problem.id}[/bold]: {problem.title}  [dim]({problem.difficulty})[/dim]")
     console.print(Markdown(problem.statement))
-    console.print(Syntax("\n".join(f"def {ep.signature}: ..." for ep in problem.entry_points), "python"))
+    console.print(Syntax("\n".join(f"def {ep.signature}: ..." for ep in problem.entry_points), "python", word_wrap=True))
     console.print()
 
 

@@ -186,3 +186,16 @@ def test_a_submission_that_breaks_the_judge_still_gets_a_row(submissions, monkey
     assert sorted(rows) == sorted(EXPECTED)
     assert rows["bob.py"]["judge_error"] and "the worker crashed" in rows["bob.py"]["notes"][0]
     assert rows["alice"]["verdict"] == "accepted" and rows["erin.py"]["verdict"] == "time-limit"
+
+
+def test_weighted_case_groups_set_the_score():
+    from mhajudge import formats
+    from mhajudge.results import CaseResult, Report
+
+    r = Report("sdpa", "x.py", cases=[CaseResult("a", "hidden", "accepted", weight=3.0),
+                                      CaseResult("b", "hidden", "wrong-answer", weight=1.0)])
+    assert r.score == pytest.approx(0.75)
+    run = r.to_json()
+    assert run["cases"][0]["weight"] == 3.0 and "weight" not in run["cases"][1]
+    gs = formats.gradescope(run)
+    assert gs["score"] == pytest.approx(75.0) and [t["max_score"] for t in gs["tests"]] == [75.0, 25.0]
