@@ -55,16 +55,6 @@ class Case:
     ref_time_s: float | None = None  # the reference's time on this case, in the judge
 
 
-def median_time(fn, budget: float = 0.02, most: int = 5) -> float:
-    """The median of up to ``most`` timings of ``fn`` (at least one) within ``budget`` seconds."""
-    times: list[float] = []
-    while not times or (len(times) < most and sum(times) < budget):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
-
-
 def case_seed(problem_id: str, group_name: str, index: int, secret: str | None = None) -> int:
     """The seed of one hidden case: stable, and secret when the grader wants it."""
     if secret is None:
@@ -186,6 +176,8 @@ def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np
         case.expected = [run_reference(getattr(reference, g.call), program, inputs)]
         case.ref_time_s = time.perf_counter() - start
         if kind == "call":  # the call alone, as the child times the candidate's: a median of repeats
+            from .child import median_time
+
             fn, call = getattr(reference, g.call), materialize(inputs)
             case.ref_time_s = median_time(lambda: fn(*call["args"], **call["kwargs"]))
         for alt in accepted.get(g.call, []):

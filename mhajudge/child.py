@@ -40,13 +40,10 @@ import ctypes
 import importlib.abc
 import importlib.util
 import inspect
-import io
-import json
 import os
 import resource
 import select
 import signal
-import struct
 import sys
 import time
 import traceback
@@ -160,6 +157,25 @@ def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="
             results.append(prev)
         return results
     raise ValueError(f"unknown program kind {kind!r}")
+
+
+def median_time(call, budget: float = 0.02, most: int = 5, first: float | None = None) -> float:
+    """A steady time for ``call()``: the median of up to ``most`` timings within
+    ``budget`` seconds (``first`` is one already taken). Used for the candidate
+    here and for the reference in the judge, so both are timed alike. Once one
+    timing exists, a repeat that raises ends the repeats (their results are unused).
+    """
+    times = [] if first is None else [first]
+    while not times or (len(times) < most and sum(times) < budget):
+        start = time.perf_counter()
+        try:
+            call()
+        except BaseException:
+            if not times:
+                raise
+            break
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
 
 
 def step_leaf(step: int, name: str) -> str:
@@ -372,10 +388,7 @@ class Child:
         data = bytearray()
         deadline = start + limit
         status = None
-        while True:
-            frame = self._find_frame(data, marker)
-            if frame is not None:
-                break
+        while (frame := self._find_frame(data, marker)) is None:
             left = deadline - time.perf_counter()
             if left <= 0:
                 self._kill(pid)
@@ -387,24 +400,18 @@ class Child:
                 if chunk:
                     data += chunk
                     continue
-            if status is None:  # no data: has the grandchild ended without a frame?
-                done, st = os.waitpid(pid, os.WNOHANG)
-                if done:
-                    status = st
-                    continue  # it may have written its frame after the select: read the pipe again
-            if status is not None and not ready:
-                frame = self._find_frame(data, marker)
-                break
-            if status is not None and ready and not chunk:
-                frame = self._find_frame(data, marker)
-                break
+            if status is not None:
+                break  # it has ended and nothing more came: no frame
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = st  # look once more: its frame may have landed after the select
         wall = time.perf_counter() - start
         if status is None:
             _, status = os.waitpid(pid, 0)
         self._kill(pid)
         if frame is not None:
             try:
-                msg, payload = self._parse(frame)
+                msg, payload = self.wire.unpack(frame)
             except Exception as exc:  # noqa: BLE001
                 return {"status": "runtime-error", "wall_s": wall,
                         "message": f"the answer could not be read back: {exc}"}
@@ -424,39 +431,14 @@ class Child:
                 "message": f"the process exited (status {code}) before returning an answer; "
                            f"is there a sys.exit() or os._exit() in the code?"}
 
-    @classmethod
-    def _find_frame(cls, data, marker: bytes):
+    def _find_frame(self, data, marker: bytes):
         """The complete frame after ``marker`` in ``data``, or None."""
         at = data.find(marker)
         if at < 0:
             return None
         frame = bytes(data[at + len(marker):])
-        return frame if cls._complete(frame) else None
-
-    @staticmethod
-    def _complete(data) -> bool:
-        if len(data) < 8:
-            return False
-        (size,) = struct.unpack("<Q", bytes(data[:8]))
-        if len(data) < 8 + size:
-            return False
-        try:
-            sizes = json.loads(bytes(data[8:8 + size])).get("blobs", [])
-        except Exception:  # noqa: BLE001
-            return True  # malformed: let the parser say so
-        return len(data) >= 8 + size + sum(sizes)
-
-    def _parse(self, data: bytes):
-        (size,) = struct.unpack("<Q", data[:8])
-        msg = json.loads(data[8:8 + size])
-        sizes = msg.pop("blobs", [])
-        pos = 8 + size
-        blobs = []
-        for s in sizes:
-            blobs.append(data[pos:pos + s])
-            pos += s
-        payload = msg.pop("payload", None)
-        return msg, (self.wire.decode(payload, blobs) if payload is not None else None)
+        size = self.wire.frame_size(frame)
+        return frame if size is not None and len(frame) >= size else None
 
     @staticmethod
     def _kill(pid: int) -> None:
@@ -497,21 +479,6 @@ class Child:
                     break
             if not kids:
                 return
-
-    @staticmethod
-    def _median_time(fn, inputs: dict, first: float, budget: float = 0.02, most: int = 5) -> float:
-        """A steadier time: the median of the first call and a few quick repeats
-        (repeated only while they fit in ``budget`` seconds; their results are unused)."""
-        times = [first]
-        args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})
-        while len(times) < most and sum(times) < budget:
-            start = time.perf_counter()
-            try:
-                fn(*args, **kwargs)
-            except BaseException:  # noqa: BLE001 - a repeat only measures; the answer is taken
-                break
-            times.append(time.perf_counter() - start)
-        return sorted(times)[len(times) // 2]
 
     def execute(self, program: dict, inputs):
         """Run a program in the grandchild; returns ``(reply, flat answer)``."""
@@ -559,8 +526,9 @@ class Child:
             return {"status": "bad-answer", "message": str(exc)}, None
         if kind == "call" and not memory:
             timing = program.get("timing", {})
-            reply["time_s"] = self._median_time(fn, inputs, elapsed, timing.get("budget", 0.02),
-                                                timing.get("most", 5))
+            args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})
+            reply["time_s"] = median_time(lambda: fn(*args, **kwargs), timing.get("budget", 0.02),
+                                          timing.get("most", 5), first=elapsed)
         if memory:
             import numpy as np
 

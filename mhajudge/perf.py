@@ -44,15 +44,6 @@ def fit_exponent(sizes: list[int], times: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 
 
-def _median(fn) -> float:
-    times = []
-    while len(times) < MOST and sum(times) < TIME_BUDGET:
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
-
-
 def require_perf(problem) -> dict:
     """The problem's perf section, or a clear error naming the problems that have one."""
     from . import bank
@@ -70,6 +61,7 @@ def measure(file, problem, limits=None, isolate: bool = False) -> PerfReport:
 
     from . import bank
     from .cases import _split_call
+    from .child import median_time
     from .generators import tensors
     from .runner import Limits, Sandbox
 
@@ -93,7 +85,8 @@ def measure(file, problem, limits=None, isolate: bool = False) -> PerfReport:
             inputs = _split_call(problem, ep.name, args)
             run = box.run(1000 + i, program, inputs, problem.time_limit)
             report.times.append(run.time_s if run.status == "ok" else None)
-            report.reference.append(_median(lambda: reference(*inputs["args"], **inputs["kwargs"])))
+            report.reference.append(median_time(lambda: reference(*inputs["args"], **inputs["kwargs"]),
+                                                TIME_BUDGET, MOST))
             if run.status != "ok":
                 report.message = f"stopped at {spec['dim']} = {size}: {run.status} {run.message}".strip()
                 break

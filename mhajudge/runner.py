@@ -137,18 +137,15 @@ class Sandbox:
         # judge, a process-count limit binds, and close() kills all it started.
         dropping = isolation.is_root() and (self.isolate or isolation.others_can_run_python())
         self.uid = isolation.allocate_uid() if dropping else None
-        nproc = str(PROCESS_LIMIT if self.uid is not None else 0)
-        child = [sys.executable, "-I", "-B", str(CHILD), str(cmd_r), str(res_w), str(self.limits.memory_bytes)]
+        cmd = [sys.executable, "-I", "-B", str(CHILD), str(cmd_r), str(res_w), str(self.limits.memory_bytes),
+               str(-1 if self.uid is None else self.uid), str(0 if self.uid is None else PROCESS_LIMIT)]
         if self.isolate:
-            cmd = isolation.bwrap_prefix([CHILD, CHILD.with_name("wire.py"), CHILD.with_name("answers.py")])
-            cmd += child + [str(self.uid if self.uid is not None else -1), nproc]
-            cwd = None
+            cmd = isolation.bwrap_prefix([CHILD, CHILD.with_name("wire.py"), CHILD.with_name("answers.py")]) + cmd
+            cwd = None  # bubblewrap's private /tmp
         else:
-            self.tmpdir = tempfile.mkdtemp(prefix="mhajudge-")
+            self.tmpdir = cwd = tempfile.mkdtemp(prefix="mhajudge-")
             if self.uid is not None:
                 os.chown(self.tmpdir, self.uid, self.uid)
-            cmd = child + [str(self.uid if self.uid is not None else -1), nproc]
-            cwd = self.tmpdir
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             # The child sets its own limits before any candidate code runs: no

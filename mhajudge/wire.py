@@ -119,22 +119,61 @@ def read_exact(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
+def _header(raw: bytes) -> tuple[dict, list[int]]:
+    """A frame's JSON header and its blob sizes."""
+    try:
+        msg = json.loads(raw)
+        sizes = [int(s) for s in msg.pop("blobs", [])]
+    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
+        raise WireError(f"frame header is not valid JSON: {exc}") from None
+    if any(s < 0 for s in sizes):
+        raise WireError("frame header lists a negative size")
+    return msg, sizes
+
+
+def _payload(msg: dict, blobs: list[bytes], make_rng):
+    payload = msg.pop("payload", None)
+    try:
+        return decode(payload, blobs, make_rng) if payload is not None else None
+    except (IndexError, KeyError, TypeError, RecursionError) as exc:
+        raise WireError(f"frame payload is malformed: {exc!r}") from None
+
+
 def read_frame(fd: int, max_bytes: int, make_rng=None):
     """Read one frame: returns ``(msg, payload)``; raises WireError if too big."""
     (size,) = struct.unpack("<Q", read_exact(fd, 8))
     if size > MAX_HEADER:
         raise WireError(f"frame header of {size} bytes is too large")
-    try:
-        msg = json.loads(read_exact(fd, size))
-        sizes = [int(s) for s in msg.pop("blobs", [])]
-    except (ValueError, TypeError, AttributeError, RecursionError) as exc:
-        raise WireError(f"frame header is not valid JSON: {exc}") from None
-    if sum(sizes) > max_bytes or any(s < 0 for s in sizes):
+    msg, sizes = _header(read_exact(fd, size))
+    if sum(sizes) > max_bytes:
         raise WireError(f"the answer is {sum(sizes):,} bytes, over the limit of {max_bytes:,}")
     blobs = [read_exact(fd, s) for s in sizes]
-    payload = msg.pop("payload", None)
+    return msg, _payload(msg, blobs, make_rng)
+
+
+def frame_size(data) -> int | None:
+    """The length of the frame at the start of ``data``, once its header is all there.
+
+    A malformed header counts as complete, so that :func:`unpack` says what is wrong.
+    """
+    if len(data) < 8:
+        return None
+    (size,) = struct.unpack("<Q", bytes(data[:8]))
+    if len(data) < 8 + size:
+        return None
     try:
-        value = decode(payload, blobs, make_rng) if payload is not None else None
-    except (IndexError, KeyError, TypeError, RecursionError) as exc:
-        raise WireError(f"frame payload is malformed: {exc!r}") from None
-    return msg, value
+        _, sizes = _header(bytes(data[8:8 + size]))
+    except WireError:
+        return len(data)
+    return 8 + size + sum(sizes)
+
+
+def unpack(frame: bytes, make_rng=None):
+    """One whole frame held in memory: ``(msg, payload)``, as :func:`read_frame` gives."""
+    (size,) = struct.unpack("<Q", frame[:8])
+    msg, sizes = _header(frame[8:8 + size])
+    blobs, pos = [], 8 + size
+    for s in sizes:
+        blobs.append(frame[pos:pos + s])
+        pos += s
+    return msg, _payload(msg, blobs, make_rng)
