@@ -34,33 +34,9 @@ def is_root() -> bool:
     return os.geteuid() == 0
 
 
-def _uids_in_use() -> set[int]:
-    uids = set()
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/status", "rb") as f:
-                    for line in f:
-                        if line.startswith(b"Uid:"):
-                            uids.add(int(line.split()[1]))
-                            break
-            except (OSError, ValueError, IndexError):
-                continue
-    return uids
-
-
-def allocate_uid() -> int:
-    """A uid that no running process has (so killing by uid kills only ours)."""
-    used = _uids_in_use()
-    rng = random.SystemRandom()
-    while True:
-        uid = rng.randrange(*UID_RANGE)
-        if uid not in used:
-            return uid
-
-
-def pids_of_uid(uid: int) -> list[int]:
-    pids = []
+def _process_uids() -> dict[int, tuple[int, ...]]:
+    """Each running process's real, effective and saved uid, from /proc."""
+    found = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -68,33 +44,43 @@ def pids_of_uid(uid: int) -> list[int]:
             with open(f"/proc/{entry.name}/status", "rb") as f:
                 for line in f:
                     if line.startswith(b"Uid:"):
-                        if uid in (int(x) for x in line.split()[1:4]):
-                            pids.append(int(entry.name))
+                        found[int(entry.name)] = tuple(int(x) for x in line.split()[1:4])
                         break
         except (OSError, ValueError):
             continue
-    return pids
+    return found
 
 
-def kill_uid(uid: int, rounds: int = 5) -> int:
-    """SIGKILL every process running as ``uid``; the count killed."""
-    killed = 0
+def allocate_uid() -> int:
+    """A uid that no running process has (so killing by uid kills only ours)."""
+    used = {u for uids in _process_uids().values() for u in uids}
+    rng = random.SystemRandom()
+    while True:
+        uid = rng.randrange(*UID_RANGE)
+        if uid not in used:
+            return uid
+
+
+def _sweep(find, rounds: int) -> None:
+    """Stop, then kill, the processes ``find()`` names, until none is left.
+
+    Stopping them all first means none can fork while the others are killed.
+    """
     for _ in range(rounds):
-        pids = pids_of_uid(uid)
+        pids = find()
         if not pids:
-            break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGSTOP)  # stop first, so none can fork while we sweep
-            except (ProcessLookupError, PermissionError):
-                pass
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except (ProcessLookupError, PermissionError):
-                pass
-    return killed
+            return
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for p in pids:
+                try:
+                    os.kill(p, sig)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+
+def kill_uid(uid: int) -> None:
+    """SIGKILL every process running as ``uid``."""
+    _sweep(lambda: [pid for pid, uids in _process_uids().items() if uid in uids], rounds=5)
 
 
 def descendants(pid: int) -> list[int]:
@@ -121,16 +107,7 @@ def descendants(pid: int) -> list[int]:
 def kill_tree(pid: int) -> None:
     """SIGKILL everything below ``pid``: the child is a subreaper, so processes
     that detached with setsid or a double fork are still below it."""
-    for _ in range(3):
-        below = descendants(pid)
-        if not below:
-            return
-        for sig in (signal.SIGSTOP, signal.SIGKILL):
-            for p in below:
-                try:
-                    os.kill(p, sig)
-                except (ProcessLookupError, PermissionError):
-                    pass
+    _sweep(lambda: descendants(pid), rounds=3)
 
 
 @functools.lru_cache(maxsize=None)
