@@ -50,7 +50,24 @@ import traceback
 import tracemalloc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+FRAME_CAP = 320 << 20  # bytes read from one case before it is stopped: more than any answer the judge takes
 PEAK_LEAF = "$peak_bytes"  # the answer leaf holding the measured peak, see the module docstring
+
+# Taken when this file loads, before any candidate code exists: the builtin exception
+# classes by identity, so a class the candidate names "ValueError" is not one.
+_type = type
+_BUILTIN_EXCEPTIONS = {id(c): n for n, c in vars(builtins).items() if isinstance(c, type) and issubclass(c, BaseException)}
+_KEEP_ALIVE = [c for c in vars(builtins).values() if isinstance(c, type) and issubclass(c, BaseException)]
+
+
+def exception_code(exc: BaseException) -> str:
+    """The nearest builtin exception class of ``exc`` (``ValueError`` for a subclass of
+    it), found by identity, never by a name the candidate chose."""
+    for klass in _type(exc).__mro__:
+        name = _BUILTIN_EXCEPTIONS.get(id(klass))
+        if name:
+            return name
+    return "BaseException"
 
 
 def _load_sibling(name: str):
@@ -75,7 +92,7 @@ class ImportGuard(importlib.abc.MetaPathFinder):
         top = fullname.partition(".")[0]
         if top in self.forbidden:
             self.attempts.append(fullname)
-            raise ForbiddenImport(f"import of '{fullname}' is not allowed here: solve it with NumPy")
+            raise ForbiddenImport(f"import of '{fullname}' is not allowed here: solve it with NumPy", name=fullname)
         return None
 
 
@@ -112,10 +129,13 @@ def _describe_exception(exc: BaseException, filename: str) -> dict:
     if frames:
         f = frames[-1]
         where = f" (line {f.lineno}: {(f.line or '').strip()[:80]})"
-    text = str(exc)
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - a candidate's __str__ may raise
+        text = "(the exception's message could not be read)"
     if len(text) > 500:
         text = text[:500] + "..."
-    return {"type": type(exc).__name__, "text": text, "where": where,
+    return {"type": _type(exc).__name__, "code": exception_code(exc), "text": text, "where": where,
             "line": frames[-1].lineno if frames else None}
 
 
@@ -224,6 +244,8 @@ class Child:
         self.code = None
         self.forbidden: list[str] = []
         self.entry_points: list[dict] = []
+        self.base_cpu_s = 0.0       # the CPU time of a grandchild that does nothing
+        self.reaped = [0.0, 0]      # CPU seconds and peak bytes of the processes reaped after a case
 
     # -- io ----------------------------------------------------------------
     def send(self, msg: dict, payload=None) -> None:
@@ -257,20 +279,9 @@ class Child:
             return self.send({"op": "load-failed", "verdict": "forbidden", "line": line,
                               "message": f"line {line} imports '{name}', which is not allowed: "
                                          f"solve the problem with NumPy and the standard library"})
-        reply = self.in_fork(self.probe, float(msg.get("time_limit", 20.0)))
-        if reply.get("status") == "loaded":
-            self.send({"op": "loaded", "missing": reply.get("missing", {})})
-            return
-        if reply.get("status") == "load-failed":
-            self.send({"op": "load-failed", "verdict": reply.get("verdict", "load-error"),
-                       "line": reply.get("line"), "message": reply.get("message", "")})
-            return
-        verdict = reply.get("status") if reply.get("status") in ("time-limit", "memory-limit") else "load-error"
-        message = reply.get("message", "")
-        if verdict == "time-limit":
-            message = f"importing the file took more than {msg.get('time_limit', 20.0):g} s (is there a loop at the top level?)"
-        self.send({"op": "load-failed", "verdict": verdict, "line": None,
-                   "message": f"importing the file failed: {message}"})
+        out = self.in_fork(self.probe, float(msg.get("time_limit", 20.0)))
+        out.pop("payload", None)
+        self.send({"op": "probe", **out})  # the probe's reply is the candidate's: the judge vets it
 
     def import_candidate(self) -> dict | None:
         """In a grandchild: execute the candidate's module; a load-failed reply or None."""
@@ -283,7 +294,7 @@ class Child:
         try:
             exec(self.code, module.__dict__)
         except ForbiddenImport as exc:
-            return {"status": "load-failed", "verdict": "forbidden", "message": str(exc),
+            return {"status": "load-failed", "verdict": "forbidden", "message": str(exc), "module": exc.name,
                     "line": _candidate_line(exc.__traceback__, filename)}
         except MemoryError:
             return {"status": "load-failed", "verdict": "memory-limit", "line": None,
@@ -296,7 +307,7 @@ class Child:
             return {"status": "load-failed", "verdict": "load-error", "line": d["line"],
                     "message": f"importing the file raised {d['type']}: {d['text']}{d['where']}"}
         if self.guard.attempts:
-            return {"status": "load-failed", "verdict": "forbidden", "line": None,
+            return {"status": "load-failed", "verdict": "forbidden", "line": None, "module": self.guard.attempts[0],
                     "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}
         self.functions = {}
         self.missing = {}
@@ -339,15 +350,24 @@ class Child:
         return self.execute(program, inputs)
 
     # -- running ---------------------------------------------------------------
-    def in_fork(self, work, limit: float) -> dict:
-        """Run ``work()`` in a forked grandchild; its reply (with ``payload``), or a failure.
+    def in_fork(self, work, limit: float, baseline: bool = False) -> dict:
+        """Run ``work()`` in a forked grandchild: ``{"reply", "payload", "ended", "measured"}``.
 
-        The grandchild's frame starts with a fresh random marker; whatever else
-        the candidate writes into that pipe (say, a fake report sprayed over every
-        open descriptor) is skipped, so it cannot change the answer read back.
+        Everything the grandchild sends (``reply`` and ``payload``) is the candidate's
+        to forge: candidate code runs in that process and can find the marker and the
+        pipe. The judge reads it as hostile input. What this trusted process observed
+        from outside is in ``ended`` (set when no reply came: a kill, an exit, the time
+        limit) and ``measured`` (wall clock, the CPU time and peak resident memory of
+        the grandchild and of every process below it, from ``wait4``). With
+        ``baseline``, a grandchild that does nothing is measured first, so the judge
+        can subtract what a fork costs.
         """
+        measured = {"base_cpu_s": self.base_cpu_s}
+        if baseline:
+            measured["base_rss_bytes"] = self._null_fork()[1]
         r, w = os.pipe()
         marker = os.urandom(16)
+        self.reaped = [0.0, 0]
         start = time.perf_counter()
         pid = os.fork()
         if pid == 0:  # grandchild: from here on, candidate code may run
@@ -362,74 +382,78 @@ class Child:
                 frame = self.wire.pack({"status": "memory-limit", "message": "ran out of memory"})
             except BaseException as exc:  # noqa: BLE001
                 frame = self.wire.pack({"status": "runtime-error",
-                                        "message": f"the answer could not be sent: {exc!r}"})
+                                        "message": f"the answer could not be sent: {exc!r}"[:500]})
             try:
                 self.wire.write_frame(w, marker + frame)
             finally:
                 os._exit(0)
         os.close(w)
         try:
-            return self._collect(r, pid, marker, start, limit)
+            out = self._collect(r, pid, marker, start, limit)
         finally:
             os.close(r)
             self._reap_all()
+        cpu, rss = out.pop("usage")
+        measured.update(wall_s=out.pop("wall_s"), cpu_s=cpu + self.reaped[0], rss_bytes=max(rss, self.reaped[1]))
+        out["measured"] = measured
+        return out
 
     def run_case(self, msg: dict, inputs) -> None:
-        """Fork, import and run the program in the grandchild, relay its answer."""
+        """Fork, import and run the program in the grandchild, relay what came back."""
         limit = float(msg.get("time_limit", 10.0))
-        reply = self.in_fork(lambda: self.run_one(msg["program"], inputs), limit)
-        reply["id"] = msg["id"]
-        reply["op"] = "result"
-        payload = reply.pop("payload", None)
-        self.send(reply, payload)
+        program = msg["program"]
+        out = self.in_fork(lambda: self.run_one(program, inputs), limit, baseline=bool(program.get("memory")))
+        payload = out.pop("payload", None)
+        self.send({"op": "result", "id": msg["id"], **out}, payload)
 
     def _collect(self, r: int, pid: int, marker: bytes, start: float, limit: float) -> dict:
         """Read the grandchild's marked frame, or kill it when time runs out."""
         data = bytearray()
         deadline = start + limit
-        status = None
+        exited = None
+        out: dict = {"reply": None}
         while (frame := self._find_frame(data, marker)) is None:
             left = deadline - time.perf_counter()
             if left <= 0:
-                self._kill(pid)
-                return {"status": "time-limit", "wall_s": limit,
-                        "message": f"still running after {limit:g} s (an infinite loop, or far too slow)"}
+                out["ended"] = {"status": "time-limit", "limit_s": limit}
+                break
             ready, _, _ = select.select([r], [], [], min(left, 0.05))
             if ready:
                 chunk = os.read(r, 1 << 20)
-                if chunk:
+                if chunk and len(data) < FRAME_CAP:
                     data += chunk
                     continue
-            if status is not None:
+                if chunk:  # far more than any answer: stop reading, it will be killed
+                    out["ended"] = {"status": "runtime-error", "why": "flood"}
+                    break
+            if exited is not None:
                 break  # it has ended and nothing more came: no frame
-            done, st = os.waitpid(pid, os.WNOHANG)
+            done, status, usage = os.wait4(pid, os.WNOHANG)
             if done:
-                status = st  # look once more: its frame may have landed after the select
-        wall = time.perf_counter() - start
-        if status is None:
-            _, status = os.waitpid(pid, 0)
-        self._kill(pid)
+                exited = (status, usage)  # look once more: its frame may have landed after the select
+        out["wall_s"] = time.perf_counter() - start
+        if exited is None:  # a reply, a flood or the time limit: the grandchild goes now
+            self._kill(pid)
+            _, status, usage = os.wait4(pid, 0)
+            exited = (status, usage)
+        status, usage = exited
+        out["usage"] = (usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024)
         if frame is not None:
             try:
-                msg, payload = self.wire.unpack(frame)
+                reply, payload = self.wire.unpack(frame)
             except Exception as exc:  # noqa: BLE001
-                return {"status": "runtime-error", "wall_s": wall,
-                        "message": f"the answer could not be read back: {exc}"}
-            msg["wall_s"] = wall
+                out["ended"] = {"status": "runtime-error", "why": "unreadable", "error": str(exc)[:300]}
+                return out
+            out["reply"] = reply
             if payload is not None:
-                msg["payload"] = payload
-            return msg
-        if os.WIFSIGNALED(status):
-            sig = os.WTERMSIG(status)
-            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-            verdict = "memory-limit" if sig == signal.SIGKILL else "runtime-error"
-            return {"status": verdict, "wall_s": wall,
-                    "message": f"the process was killed by {name}"
-                               + (" (a crash in native code)" if sig == signal.SIGSEGV else "")}
-        code = os.WEXITSTATUS(status)
-        return {"status": "runtime-error", "wall_s": wall,
-                "message": f"the process exited (status {code}) before returning an answer; "
-                           f"is there a sys.exit() or os._exit() in the code?"}
+                out["payload"] = payload
+            return out
+        if "ended" not in out:
+            if os.WIFSIGNALED(status):
+                out["ended"] = {"status": "signal", "signal": os.WTERMSIG(status)}
+            else:
+                out["ended"] = {"status": "exited", "code": os.WEXITSTATUS(status)}
+        return out
 
     def _find_frame(self, data, marker: bytes):
         """The complete frame after ``marker`` in ``data``, or None."""
@@ -442,43 +466,22 @@ class Child:
 
     @staticmethod
     def _kill(pid: int) -> None:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-
-    @staticmethod
-    def _reap_all() -> None:
-        """Kill and reap every process still below us after a case.
-
-        This process is a subreaper: what the case started, even detached with
-        setsid or a double fork, has become our direct child once its parent died.
-        """
-        path = f"/proc/{os.getpid()}/task/{os.getpid()}/children"
-        for _ in range(20):
+        for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
             try:
-                with open(path) as f:
-                    kids = [int(x) for x in f.read().split()]
-            except (OSError, ValueError):
-                kids = []
-            for k in kids:
-                try:
-                    os.kill(k, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            while True:  # collect the dead (and zombies left by earlier cases)
-                try:
-                    done, _ = os.waitpid(-1, os.WNOHANG)
-                except ChildProcessError:
-                    done = 0
-                if not done:
-                    break
-            if not kids:
-                return
+                target()
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _null_fork(self) -> tuple[float, int]:
+        """What a grandchild that does nothing costs: CPU seconds and peak resident bytes."""
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        _, _, usage = os.wait4(pid, 0)
+        return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+    def _reap_all(self) -> None:
+        reap_all(self.reaped)
 
     def execute(self, program: dict, inputs):
         """Run a program in the grandchild; returns ``(reply, flat answer)``."""
@@ -496,7 +499,7 @@ class Child:
         except self.answers.AnswerError as exc:
             return {"status": "bad-answer", "message": str(exc)}, None
         except ForbiddenImport as exc:
-            return {"status": "forbidden", "message": str(exc)}, None
+            return {"status": "forbidden", "module": exc.name, "message": str(exc)}, None
         except MemoryError:
             return {"status": "memory-limit", "message": "ran out of memory (MemoryError)"}, None
         except RecursionError as exc:
@@ -508,7 +511,7 @@ class Child:
                     "message": f"the function called sys.exit({exc.code!r})"}, None
         except BaseException as exc:  # noqa: BLE001
             d = _describe_exception(exc, self.filename)
-            return {"status": "raised", "exception": d["type"],
+            return {"status": "raised", "exception": d["code"],
                     "message": f"{d['type']}: {d['text']}{d['where']}"}, None
         reply = {"status": "ok", "time_s": elapsed}
         if memory:
@@ -518,7 +521,7 @@ class Child:
             reply["peak_bytes"] = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
         if self.guard is not None and self.guard.attempts:
-            return {"status": "forbidden",
+            return {"status": "forbidden", "module": self.guard.attempts[0],
                     "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}, None
         try:
             answer = shape_answer(results, kind, tree, self.answers)  # copies: later calls cannot alter it
@@ -529,16 +532,13 @@ class Child:
             args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})
             reply["time_s"] = median_time(lambda: fn(*args, **kwargs), timing.get("budget", 0.02),
                                           timing.get("most", 5), first=elapsed)
-        if memory:
-            import numpy as np
-
-            answer[PEAK_LEAF] = np.asarray(reply["peak_bytes"], dtype=np.int64)
         return reply, answer
 
     def serve(self) -> None:
         import gc
 
         gc.freeze()  # forks then do not copy pages just because the collector walked them
+        self.base_cpu_s = min(self._null_fork()[0] for _ in range(3))
         while True:
             try:
                 msg, payload = self.receive()
@@ -551,6 +551,45 @@ class Child:
                 self.run_case(msg, payload)
             elif op == "exit":
                 return
+
+
+def reap_all(reaped: list | None = None) -> None:
+    """Kill and reap every process still below us after a case, adding what each
+    used to ``reaped`` (CPU seconds, the largest peak resident bytes).
+
+    This process is a subreaper: what the case started, even detached with
+    setsid or a double fork, has become our direct child once its parent died.
+    """
+    path = f"/proc/{os.getpid()}/task/{os.getpid()}/children"
+    for _ in range(20):
+        try:
+            with open(path) as f:
+                kids = [int(x) for x in f.read().split()]
+        except (OSError, ValueError):
+            kids = []
+        for k in kids:
+            try:
+                os.kill(k, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for k in kids:
+            _account(k, 0, reaped)
+        while _account(-1, os.WNOHANG, reaped):  # zombies left by earlier cases
+            pass
+        if not kids:
+            return
+
+
+def _account(pid: int, options: int, reaped: list | None) -> bool:
+    """Reap ``pid`` (or any child), adding what it used to ``reaped``."""
+    try:
+        done, _, usage = os.wait4(pid, options)
+    except ChildProcessError:
+        return False
+    if done and reaped is not None:
+        reaped[0] += usage.ru_utime + usage.ru_stime
+        reaped[1] = max(reaped[1], usage.ru_maxrss * 1024)
+    return bool(done)
 
 
 def set_limits(memory_bytes: int, nproc: int) -> None:
@@ -590,19 +629,52 @@ def become_subreaper() -> None:
         pass
 
 
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def stop_everything(own_uid: bool, folder: str) -> None:
+    """The judge is gone or asked us to stop: kill all the candidate started, remove
+    the case folder, exit. With a uid of our own, ``kill(-1)`` reaches every process
+    of that uid, however detached; otherwise what is below us (we are a subreaper)."""
+    if own_uid:
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process of this uid but this one
+        except OSError:
+            pass
+    reap_all()
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    os._exit(0)
+
+
 def main() -> None:
-    cmd_fd, result_fd = int(sys.argv[1]), int(sys.argv[2])
-    memory = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    uid = int(sys.argv[4]) if len(sys.argv) > 4 else -1
-    nproc = int(sys.argv[5]) if len(sys.argv) > 5 else 0
+    argv = sys.argv[1:] + [""] * 8
+    cmd_fd, result_fd = int(argv[0]), int(argv[1])
+    memory, uid, nproc = int(argv[2] or 0), int(argv[3] or -1), int(argv[4] or 0)
+    parent, folder = int(argv[5] or 0), argv[6]
     set_limits(memory, nproc)
     become_subreaper()
+    _prctl(4, 0)  # PR_SET_DUMPABLE 0: no process of our uid may ptrace us or open our /proc files
+    own_uid = uid >= 0 and os.geteuid() == 0
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop_everything(own_uid, folder))
+    if parent:  # if the judge dies (even by SIGKILL), we hear SIGTERM and clean up
+        _prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:
+            stop_everything(False, folder)
     # A candidate's prints go to stdout/stderr, which the judge caps and ignores.
     child = Child(cmd_fd, result_fd)
-    if uid >= 0 and os.geteuid() == 0:
+    if own_uid:
         drop_privileges(uid)
+        _prctl(4, 0)  # a change of uid resets it
     child.serve()
-    os._exit(0)
+    stop_everything(own_uid, folder)
 
 
 if __name__ == "__main__":

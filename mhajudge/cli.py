@@ -223,8 +223,11 @@ def run(
                                help="judge again on every save: samples first, then every case; Ctrl-C stops"),
     no_record: bool = typer.Option(False, "--no-record",
                                    help="keep this run out of your history (also MHAJUDGE_NO_RECORD=1; off in CI)"),
-    isolate: bool = typer.Option(False, "--isolate", help="run the file inside bubblewrap: no network, "
-                                                          "a read-only view, its own PID namespace"),
+    isolate: Optional[bool] = typer.Option(None, "--isolate/--no-isolate",
+                                           help="run the file inside bubblewrap (no network, a read-only view of "
+                                                "Python and NumPy only, its own PID namespace and uid). Default: "
+                                                "isolated when MHAJUDGE_SECRET is set (exit 2 where bubblewrap is "
+                                                "missing), else not"),
     perf: bool = typer.Option(False, "--perf", help="also time it on growing sequence lengths and fit "
                                                     "the exponent (attention should be ~L^2)"),
 ) -> None:
@@ -261,7 +264,7 @@ def run(
     if perf:
         from . import bank, perf as perf_mod
 
-        timing = perf_mod.measure(file, bank.load_problem(report.problem), limits, isolate=_isolation(isolate))
+        timing = perf_mod.measure(file, bank.load_problem(report.problem), limits, isolate=report.isolated)
     if format != Format.table:
         run_json = report.to_json()
         if timing is not None:
@@ -277,7 +280,7 @@ def run(
 
 
 def _run_watch(file: Path, problem: Optional[str], format: Format, hide: bool, samples: bool,
-               no_record: bool, limits, isolate: bool = False) -> int:
+               no_record: bool, limits, isolate: Optional[bool] = None) -> int:
     """``run --watch``: the loop is :class:`mhajudge.watch.Watch`."""
     from .judge import judge_file
     from .watch import Watch
@@ -345,7 +348,9 @@ def grade(
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="SECONDS",
                                                help="cap each case's wall-clock limit (the spec's, 10 s by default)"),
     isolate: Optional[bool] = typer.Option(None, "--isolate/--no-isolate",
-                                           help="run each submission inside bubblewrap (default: when available)"),
+                                           help="each submission runs inside bubblewrap, always (exit 2 where it "
+                                                "is missing); --no-isolate runs them with resource limits only, "
+                                                "as your user, with a warning"),
 ) -> None:
     """Judge every submission under DIR, in parallel, one row each.
 
@@ -371,25 +376,25 @@ def grade(
 
         limits = Limits(case_time_s=_positive(time_limit, "--time-limit"))
         result = grade_all(folder, problem, jobs=jobs or None, shard=parse_shard(shard), progress=progress,
-                           limits=limits, isolate=_isolation(True if isolate is None else isolate))
+                           limits=limits, isolate=_isolation(isolate, grading=True))
     finally:
         stop()
     _emit_grade(result, format, csv_path, output)
     raise typer.Exit(_grade_exit(result, fail_under))
 
 
-def _isolation(wanted: bool) -> bool:
-    """Use bubblewrap when asked and available; say once, plainly, when it is not."""
-    if not wanted:
-        return False
-    from .isolation import bwrap_problem
+def _isolation(flag: Optional[bool], grading: bool = False) -> Optional[bool]:
+    """``--isolate/--no-isolate`` as the library takes it (None: the contract's rule,
+    decided in :func:`mhajudge.isolation.resolve`); a warning when isolation that the
+    rule requires is turned off by hand."""
+    from .cases import SECRET_VAR
 
-    problem = bwrap_problem()
-    if problem is None:
-        return True
-    _console(stderr=True).print(f"[yellow]note:[/yellow] {problem}; submissions run only under resource "
-                                "limits (install bubblewrap for real isolation)", soft_wrap=True)
-    return False
+    if flag is False and (grading or os.environ.get(SECRET_VAR)):
+        why = "grading" if grading else "MHAJUDGE_SECRET is set"
+        _console(stderr=True).print(f"[yellow]warning:[/yellow] --no-isolate while {why}: candidates run as "
+                                    "your user, under resource limits only, and hostile code can read the "
+                                    "secret and the hidden answers", soft_wrap=True)
+    return flag
 
 
 def _positive(value: Optional[float], flag: str) -> Optional[float]:
@@ -561,7 +566,7 @@ def validate(
 
     checks = []
     for spec in v.spec_paths(path):
-        checks.append(v.check_problem(spec, isolate=_isolation(isolate)))
+        checks.append(v.check_problem(spec, isolate=isolate))
     v.render(checks, _console())
     raise typer.Exit(0 if all(c.ok for c in checks) else 2)
 
@@ -571,7 +576,27 @@ def main() -> None:
     # candidate's (which runs single-threaded), and parallel grading does not oversubscribe.
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _stopped)
     app()
+
+
+def _stopped(signum, frame) -> None:
+    """SIGTERM or SIGHUP (a closed terminal): close every sandbox, then exit at once.
+
+    Each child also hears of the judge's death by itself (even a SIGKILL) and
+    cleans up after its candidate, so nothing is left behind either way."""
+    from .runner import stop_all
+
+    stop_all()
+    try:
+        sys.stderr.write(f"mhajudge: stopped by signal {signum}; every sandbox was closed\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(128 + signum)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 
 from . import bank
+from .child import exception_code
 from .cases import run_reference
 from .check import check_answer
 
@@ -59,19 +60,15 @@ def _run_mistake(fn, case):
             with np.errstate(all="ignore"):
                 cache[fn] = run_reference(fn, case.program, case.inputs)
         except Exception as exc:  # noqa: BLE001 - a mistake that crashes explains no wrong answer
-            cache[fn] = _Raised(type(exc).__name__)
+            cache[fn] = _Raised(exception_code(exc))  # named as the child names a candidate's
     return cache[fn]
-
-
-RAISED_RE = re.compile(r"^([A-Za-z_]\w*): ")  # the child's "ValueError: text (line n: ...)"
 
 
 def raised_on_valid_input(result) -> str | None:
     """The exception a runtime-error case raised, when valid input made the candidate raise."""
     if result.verdict != "runtime-error" or result.case is None or result.case.expect != "value":
         return None
-    m = RAISED_RE.match(result.message or "")
-    return m.group(1) if m else None
+    return result.exception  # a builtin class, checked in the child and by the judge; never the message
 
 
 def reproduces_crash(case, exception: str, fns, drivers=None) -> bool:

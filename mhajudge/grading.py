@@ -107,13 +107,18 @@ def _row(sub: Submission, problem, cases, limits, isolate: bool) -> dict:
 
 
 def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limits=None,
-          secret: str | None = None, progress=None, isolate: bool = False) -> dict:
+          secret: str | None = None, progress=None, isolate: bool | None = None) -> dict:
     """Judge every submission under ``folder``; returns the contract's grade object.
 
-    ``progress(done, total, row)`` is called as each submission finishes.
+    ``progress(done, total, row)`` is called as each submission finishes. Grading is
+    isolated unless ``isolate=False`` is given explicitly: a :class:`JudgeError`
+    where bubblewrap cannot be had (``../shared/CLI.md``).
     """
-    from . import bank
+    from . import bank, isolation
     from .cases import build
+
+    isolate = isolation.resolve(isolate, secret=True, grading=True)
+    isolation.protect_judge()
 
     problem = bank.load_problem(problem_id)
     subs = shard_of(find_submissions(folder), shard)

@@ -7,8 +7,10 @@ Two layers, each used where the machine offers it:
   ptrace the judge, a process-count limit binds (it does not bind root), and
   when the sandbox closes every process still running under that uid is killed,
   however it detached itself (``setsid``, double fork).
-- **bubblewrap** (``bwrap``): no network, a read-only view of only what Python
-  and NumPy need, a private size-bounded ``/tmp``, and its own PID namespace,
+- **bubblewrap** (``bwrap``): no network, a read-only view of only the system's
+  libraries, the interpreter, its standard library and NumPy (every site-packages
+  folder hidden, so nothing banned can be imported or loaded with ctypes, by this
+  interpreter or another one), a private size-bounded ``/tmp``, and its own PID namespace,
   so killing the sandbox kills everything it started and the judge's processes
   are not even visible. The submission's file is not mounted: its source is sent
   over the pipe.
@@ -138,16 +140,42 @@ def _numpy_dir() -> Path:
     return Path(importlib.util.find_spec("numpy").origin).resolve().parent
 
 
-def _read_only_roots() -> list[str]:
-    """What Python and NumPy need, read-only: the system, the interpreter, site-packages."""
-    roots = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives",
-             "/etc/ld.so.cache", "/etc/localtime"]
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
-             sysconfig.get_paths()["platlib"], str(_numpy_dir().parent),
-             str(Path(sys.executable).resolve().parent.parent)}
-    roots += sorted(p for p in paths if p)
-    return [r for r in roots if os.path.exists(r)]
+SYSTEM_ROOTS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/alternatives",
+                "/etc/ld.so.cache", "/etc/localtime")
+# Where a system's own Pythons keep third-party packages: hidden in the view.
+PACKAGE_DIRS = ("/usr/lib/python3/dist-packages", "/usr/lib/python3*/site-packages", "/usr/lib/python3*/dist-packages",
+                "/usr/local/lib/python3*/site-packages", "/usr/local/lib/python3*/dist-packages",
+                "/usr/lib64/python3*/site-packages", "/usr/local/lib64/python3*/site-packages",
+                "/usr/share/python3*/site-packages")
+
+
+def view() -> tuple[list[str], list[str], list[str]]:
+    """The sandbox's file system: (read-only binds, folders hidden under an empty
+    tmpfs, NumPy's folders to bind back inside a hidden one).
+
+    Only the system's libraries and tools, the interpreter, its standard library and
+    NumPy. Every site-packages and dist-packages folder is hidden, the interpreter's
+    own included, and NumPy alone is bound back: no interpreter inside the view can
+    import a banned package, and no banned package's shared library is there for
+    ctypes to load.
+    """
+    import glob
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"]).resolve()
+    numpy = _numpy_dir()
+    numpy_dirs = [str(numpy)] + ([str(numpy.with_name("numpy.libs"))]  # the wheel's OpenBLAS
+                                 if numpy.with_name("numpy.libs").is_dir() else [])
+    binds = [r for r in SYSTEM_ROOTS if os.path.exists(r)] + [str(stdlib)]
+    binds += sorted(str(p) for p in (Path(sys.base_prefix) / "lib").glob("libpython*.so*"))  # a shared build
+    binds.append(sys.executable)
+    cfg = Path(sys.prefix) / "pyvenv.cfg"  # a virtual environment: Python finds its home from it
+    if cfg.is_file():
+        binds.append(str(cfg))
+    hidden = {d for pattern in PACKAGE_DIRS for d in glob.glob(pattern)}
+    hidden |= {str(stdlib / "site-packages"), str(stdlib / "dist-packages")}
+    hidden = sorted(d for d in hidden if os.path.isdir(d))
+    return binds + [d for d in numpy_dirs if not any(d.startswith(h + "/") for h in hidden)], hidden, \
+        [d for d in numpy_dirs if any(d.startswith(h + "/") for h in hidden)]
 
 
 def bwrap_prefix(child_files: list[Path]) -> list[str]:
@@ -163,22 +191,21 @@ def bwrap_prefix(child_files: list[Path]) -> list[str]:
         namespaces = ["--unshare-all"]
     cmd = [shutil.which("bwrap") or "bwrap", *namespaces, "--die-with-parent", "--new-session",
            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
-    roots = _read_only_roots() + [str(f) for f in child_files]
+    binds, hidden, numpy_again = view()
+    roots = binds + [str(f) for f in child_files]
     # Parent folders bubblewrap would create as 0700 (so the dropped uid could
     # not walk through e.g. /root to a Python installed there): make them 0755.
     parents = sorted({str(p) for r in roots for p in Path(r).parents if str(p) != "/"},
                      key=lambda p: p.count("/"))
     for d in parents:
-        if not any(d == r or d.startswith(r + "/") for r in roots):
+        if not any(d == r or d.startswith(r + "/") for r in binds):
             cmd += ["--perms", "0755", "--dir", d]
-    for root in _read_only_roots():
+    for root in binds:
         cmd += ["--ro-bind", root, root]
-    # Hide an installed copy of the judge (and its bank) inside site-packages.
-    import mhajudge
-
-    package = Path(mhajudge.__file__).resolve().parent
-    if any(str(package).startswith(r + os.sep) for r in _read_only_roots()):
-        cmd += ["--tmpfs", str(package)]
+    for d in hidden:  # after the binds: an empty, read-only folder over each package folder
+        cmd += ["--perms", "0755", "--tmpfs", d, "--remount-ro", d]
+    for d in numpy_again:  # NumPy, should it live inside one of them
+        cmd += ["--ro-bind", d, d]
     for f in child_files:
         cmd += ["--ro-bind", str(f), str(f)]
     cmd += ["--chdir", "/tmp", "--"]
@@ -201,3 +228,39 @@ def bwrap_problem() -> str | None:
         err = proc.stderr.decode(errors="replace").strip().splitlines()
         return f"bubblewrap does not work here: {err[-1] if err else 'exit ' + str(proc.returncode)}"
     return None
+
+
+def resolve(isolate: bool | None, *, secret: bool, grading: bool) -> bool:
+    """Whether candidates run isolated (``../shared/CLI.md``, "Grading is isolated").
+
+    ``isolate`` is the caller's explicit choice (``--isolate`` / ``--no-isolate``) or
+    None. Whenever a secret is in use, and for grading always, isolation is the
+    default and, where it cannot be had, the judge refuses to judge rather than run
+    hostile code beside the secret: an explicit ``False`` is the only way round.
+    """
+    from .errors import JudgeError
+
+    if isolate is False:
+        return False
+    if not (isolate or secret or grading):
+        return False
+    problem = bwrap_problem()
+    if problem is None:
+        return True
+    why = ("grading" if grading else "MHAJUDGE_SECRET is set") if isolate is None else "--isolate was given"
+    raise JudgeError(f"{problem}, so submissions cannot be isolated ({why}, and then they must be)",
+                     hint="install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install "
+                          "bubblewrap); or pass --no-isolate to run candidates with resource limits only, "
+                          "sharing your user (never for grading that matters)")
+
+
+def protect_judge() -> None:
+    """Keep what the judge holds (the secret in its environment, the expected answers in
+    its memory) from processes of the same uid: a non-dumpable process's /proc files
+    (environ, mem, fd) belong to root and it cannot be ptraced without privilege."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass

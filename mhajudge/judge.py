@@ -10,6 +10,7 @@ This is the library API the CLI, the tests and graders' scripts call::
 from __future__ import annotations
 
 import ast
+import os
 import re
 import time
 from pathlib import Path
@@ -128,21 +129,32 @@ def _speed(report: Report) -> None:
 
 def judge_file(file, problem_id: str | None = None, *, secret: str | None = None,
                limits: Limits | None = None, hide: bool = False, groups: str = "all",
-               diagnose: bool = True, problem=None, cases=None, isolate: bool = False) -> Report:
+               diagnose: bool = True, problem=None, cases=None, isolate: bool | None = None,
+               within=None) -> Report:
     """Judge one candidate file and return its :class:`Report`.
 
     ``problem`` and ``cases`` may be passed in when judging many files against the
-    same cases (``grade`` builds them once).
+    same cases (``grade`` builds them once). ``isolate``: True or False, or None
+    for the rule of ``../shared/CLI.md``: isolated whenever ``MHAJUDGE_SECRET`` (or
+    ``secret``) is set, and a :class:`JudgeError` where isolation cannot be had.
+    ``within``: a folder the file must really be inside (``grade`` passes its own).
     """
+    from . import isolation
+    from .cases import SECRET_VAR
+
     start = time.perf_counter()
     file = Path(file)
     if not file.is_file():
         raise JudgeError(f"no such file: {file}", hint="give the path of a .py file")
+    secret_set = bool(secret or os.environ.get(SECRET_VAR))
+    isolate = isolation.resolve(isolate, secret=secret_set, grading=False)
+    if secret_set:
+        isolation.protect_judge()
     problem = problem or resolve_problem(file, problem_id)
     limits = limits or Limits()
     entry_points = [{"name": ep.name, "params": ep.params} for ep in problem.entry_points]
-    report = Report(problem=problem.id, file=str(file))
-    with Sandbox(file, entry_points, problem.forbidden, limits, isolate=isolate) as box:
+    report = Report(problem=problem.id, file=str(file), isolated=isolate)
+    with Sandbox(file, entry_points, problem.forbidden, limits, isolate=isolate, within=within) as box:
         # The child is starting; importing NumPy and drawing the cases here overlaps it.
         from . import cases as cases_mod
         from .diagnose import diagnose_report
@@ -156,14 +168,16 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                 result = CaseResult(case.name, case.group, "time-limit",
                                     message=f"not run: the {GIVE_UP} cases before it ran out of time")
             elif not loaded.ok:
-                result = CaseResult(case.name, case.group, loaded.verdict, message=loaded.message)
+                result = CaseResult(case.name, case.group, loaded.verdict, message=loaded.message, from_load=True)
             elif case.fn in loaded.missing:
-                result = CaseResult(case.name, case.group, "load-error", message=loaded.missing[case.fn])
+                result = CaseResult(case.name, case.group, "load-error", message=loaded.missing[case.fn],
+                                    from_load=True)
             else:
                 run = box.run(case.index, case.program, case.inputs, case.time_limit)
                 verdict, message, err, details = _verdict_for(case, run)
                 result = CaseResult(case.name, case.group, verdict, err, run.time_s, message,
-                                    answer=run.answer, details=details)
+                                    answer=run.answer, details=details,
+                                    exception=run.exception if run.status == "raised" else None)
                 timeouts = timeouts + 1 if verdict == "time-limit" else 0
             result.weight, result.fn, result.case = case.weight, case.fn, case
             report.cases.append(result)
@@ -173,9 +187,10 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     _speed(report)
     if diagnose and report.verdict != "accepted":
         report.diagnoses = diagnose_report(problem, report)
-    if hide:
+    if hide:  # a hidden case's inputs were in the candidate's process: no text of its may carry them out
         for c in report.cases:
-            if c.group == "hidden" and c.verdict not in ("load-error", "forbidden"):
+            if c.group == "hidden" and not c.from_load:
                 c.message, c.details = "", ""
+        report.stdout = report.stderr = ""
     report.wall_s = time.perf_counter() - start
     return report

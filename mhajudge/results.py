@@ -23,6 +23,8 @@ class CaseResult:
     weight: float = 1.0
     fn: str = ""
     details: str = ""   # from a custom check; for people, not in JSON
+    exception: str | None = None  # the builtin exception class it raised (judge-checked), if any
+    from_load: bool = False       # its message is the file's load error (no case's inputs were present)
     # Judge-side only, never in JSON: for diagnosis and for showing small cases.
     answer: dict | None = None
     case: object = None
@@ -47,6 +49,7 @@ class Report:
     stderr: str = ""
     wall_s: float = 0.0
     speed: dict | None = None   # {"time_s", "reference_time_s", "ratio"} on cases passed
+    isolated: bool = False      # the candidate ran inside bubblewrap
 
     @property
     def verdict(self) -> str:
@@ -75,4 +78,4 @@ class Report:
                 "cases": [c.to_json() for c in self.cases],
                 "diagnoses": [{"id": d["id"], "message": d["message"]} for d in self.diagnoses],
                 "score": round(self.score, 6), "notes": list(self.notes), "speed": self.speed,
-                "time_s": round(self.wall_s, 4)}
+                "isolated": self.isolated, "time_s": round(self.wall_s, 4)}

@@ -20,7 +20,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import wire
+from . import cgroup, wire
+from .untrusted import clean
+from .replies import Loaded, RunResult, case_result, probe_loaded  # noqa: F401 - RunResult is part of this API
 
 CHILD = Path(__file__).with_name("child.py")
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
@@ -43,24 +45,19 @@ class Limits:
             self.load_time_s = min(self.load_time_s, max(2.0, 2 * self.case_time_s))
 
 
-@dataclass
-class RunResult:
-    """What came back for one case, before any comparison."""
-    status: str                    # ok, raised, bad-answer, time-limit, memory-limit, runtime-error, forbidden
-    answer: dict | None = None     # flat {name: ndarray}
-    message: str = ""
-    exception: str | None = None
-    time_s: float | None = None
-    peak_bytes: int | None = None
+_LIVE: set = set()  # sandboxes with a child running, for stop_all
+_LIVE_LOCK = threading.Lock()
 
 
-@dataclass
-class Loaded:
-    ok: bool
-    verdict: str = ""
-    message: str = ""
-    line: int | None = None
-    missing: dict = field(default_factory=dict)
+def stop_all() -> None:
+    """Close every running sandbox (the judge was told to stop): nothing is left behind."""
+    with _LIVE_LOCK:
+        boxes = list(_LIVE)
+    for box in boxes:
+        try:
+            box.close()
+        except Exception:  # noqa: BLE001 - closing the rest matters more
+            pass
 
 
 class _Capture(threading.Thread):
@@ -108,28 +105,32 @@ class Sandbox:
     """
 
     def __init__(self, file: Path, entry_points: list[dict], forbidden: list[str], limits: Limits,
-                 isolate: bool = False):
+                 isolate: bool = False, within: Path | None = None):
         self.file = Path(file)
         self.entry_points = entry_points
         self.forbidden = forbidden
         self.limits = limits
         self.isolate = isolate          # run inside bubblewrap (see mhajudge.isolation)
+        self.within = within            # a folder the file must really be in (grade's)
         self.proc: subprocess.Popen | None = None
         self.loaded: Loaded | None = None
         self.captures: list[_Capture] = []
         self.started = time.monotonic()
         self.uid: int | None = None
         self.tmpdir: str | None = None
+        self.group: cgroup.Group | None = None
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
         """Start the child and send it the load request; do not wait."""
         from . import isolation
 
+        from .source import SourceError, read_source
+
         try:
-            source = self.file.read_bytes().decode("utf-8", "surrogateescape")
-        except OSError as exc:
-            self.loaded = Loaded(False, "load-error", f"cannot read the file: {exc.strerror}")
+            source = read_source(self.file, within=self.within)
+        except SourceError as exc:
+            self.loaded = Loaded(False, "load-error", clean(str(exc)))
             return
         cmd_r, self.cmd_w = os.pipe()
         self.res_r, res_w = os.pipe()
@@ -137,15 +138,23 @@ class Sandbox:
         # judge, a process-count limit binds, and close() kills all it started.
         dropping = isolation.is_root() and (self.isolate or isolation.others_can_run_python())
         self.uid = isolation.allocate_uid() if dropping else None
-        cmd = [sys.executable, "-I", "-B", str(CHILD), str(cmd_r), str(res_w), str(self.limits.memory_bytes),
-               str(-1 if self.uid is None else self.uid), str(0 if self.uid is None else PROCESS_LIMIT)]
-        if self.isolate:
-            cmd = isolation.bwrap_prefix([CHILD, CHILD.with_name("wire.py"), CHILD.with_name("answers.py")]) + cmd
-            cwd = None  # bubblewrap's private /tmp
-        else:
-            self.tmpdir = cwd = tempfile.mkdtemp(prefix="mhajudge-")
+        if not self.isolate:
+            self.tmpdir = tempfile.mkdtemp(prefix="mhajudge-")
             if self.uid is not None:
                 os.chown(self.tmpdir, self.uid, self.uid)
+        # The child's last two arguments: the judge's pid (if the judge dies, even by
+        # SIGKILL, the child hears of it and cleans up) and the case folder it removes then.
+        cmd = [sys.executable, "-I", "-B", str(CHILD), str(cmd_r), str(res_w), str(self.limits.memory_bytes),
+               str(-1 if self.uid is None else self.uid), str(0 if self.uid is None else PROCESS_LIMIT),
+               str(0 if self.isolate else os.getpid()), self.tmpdir or ""]
+        cwd = self.tmpdir  # bubblewrap's private /tmp when isolated
+        if self.isolate:
+            cmd = isolation.bwrap_prefix([CHILD, CHILD.with_name("wire.py"), CHILD.with_name("answers.py")]) + cmd
+        # One control group for all the submission's processes, where the machine has them.
+        self.group = cgroup.Group(self.limits.memory_bytes, PROCESS_LIMIT + 8)
+        cmd = self.group.wrap(cmd)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             # The child sets its own limits before any candidate code runs: no
@@ -172,15 +181,12 @@ class Sandbox:
             elif isinstance(reply, str):
                 self.loaded = Loaded(False, "load-error", f"the file could not be imported: {reply}")
             else:
-                msg, _ = reply
-                if msg.get("op") == "loaded":
-                    self.loaded = Loaded(True, missing=dict(msg.get("missing") or {}))
-                else:
-                    self.loaded = Loaded(False, str(msg.get("verdict", "load-error")),
-                                         str(msg.get("message", "")), msg.get("line"))
+                self.loaded = probe_loaded(reply[0], self.limits.load_time_s, self.entry_points)
         return self.loaded
 
     def close(self) -> None:
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
         if self.proc is None:
             self._cleanup()
             return
@@ -213,6 +219,9 @@ class Sandbox:
         self._cleanup()
 
     def _cleanup(self) -> None:
+        if self.group is not None:
+            self.group.remove()
+            self.group = None
         if self.tmpdir:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
             self.tmpdir = None
@@ -228,7 +237,7 @@ class Sandbox:
         """What the candidate printed (capped)."""
         if not self.captures:
             return "", ""
-        return self.captures[0].text(), self.captures[1].text()
+        return clean(self.captures[0].text(), self.limits.capture_bytes), clean(self.captures[1].text(), self.limits.capture_bytes)
 
     # -- cases ---------------------------------------------------------------
     def time_left(self) -> float:
@@ -257,16 +266,17 @@ class Sandbox:
             self._restart()
             return RunResult("time-limit", message=f"still running after {limit:g} s")
         if isinstance(reply, str):
+            oom = self.group is not None and self.group.oom_killed()
             self._restart()
+            if oom:
+                return RunResult("memory-limit", message=f"the submission's processes went over its memory "
+                                                         f"limit of {self.limits.memory_bytes / 2**30:g} GiB in all")
             return RunResult("runtime-error", message=reply)
         msg, payload = reply
-        if msg.get("id") != case_id:
+        if msg.get("op") != "result" or msg.get("id") != case_id:
             self._restart()
             return RunResult("runtime-error", message="the child answered out of turn")
-        status = str(msg.get("status", "runtime-error"))
-        return RunResult(status, answer=payload if isinstance(payload, dict) else None,
-                         message=str(msg.get("message", "")), exception=msg.get("exception"),
-                         time_s=msg.get("time_s"), peak_bytes=msg.get("peak_bytes"))
+        return case_result(msg, payload, program, limit)
 
     def _restart(self) -> None:
         self.close()

@@ -104,18 +104,20 @@ def check_problem(spec: Path, isolate: bool = False) -> ProblemCheck:
             fake = Report(problem=problem.id, file=f"<mistake {m['id']}>")
             for case in cases:
                 fns = by_fn.get(case.fn)
+                raised = None
                 if not fns:
                     verdict, answer = "accepted", None
                 else:
                     answer = _run_mistake(fns[min(k, len(fns) - 1)], case)
                     if isinstance(answer, _Raised):  # as the child reports a candidate's exception
-                        run = RunResult("raised", exception=str(answer), message=f"{answer}: raised by the mistake")
+                        raised = str(answer)
+                        run = RunResult("raised", exception=raised, message=f"{answer}: raised by the mistake")
                         answer = None
                     else:
                         run = RunResult("ok", answer=answer)
                     verdict, message = _verdict_for(case, run)[:2]
                 r = CaseResult(case.name, case.group, verdict, answer=answer,
-                               message=message if fns else "")
+                               message=message if fns else "", exception=raised)
                 r.case, r.fn = case, case.fn
                 fake.cases.append(r)
             rejected = any(c.verdict != "accepted" for c in fake.cases if c.group == "hidden")

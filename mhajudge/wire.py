@@ -20,6 +20,7 @@ import sys
 
 MAX_HEADER = 1 << 20  # a JSON header larger than this is not ours
 ALLOWED_KINDS = "biuf"  # bool, signed, unsigned, floating: numbers only
+MAX_DIMS = 32          # NumPy's own limit on dimensions
 
 
 class WireError(Exception):
@@ -77,9 +78,13 @@ def read_npy(blob: bytes) -> np.ndarray:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
     except Exception as exc:  # malformed header
         raise WireError(f"bad array header: {exc}") from None
-    if dtype.hasobject or dtype.kind not in ALLOWED_KINDS or dtype.fields:
+    if dtype.hasobject or dtype.kind not in ALLOWED_KINDS or dtype.fields or dtype.subdtype:
         raise WireError(f"array of dtype {dtype} is not a plain numeric array")
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if len(shape) > MAX_DIMS or any(not isinstance(d, int) or d < 0 for d in shape):
+        raise WireError(f"array header has an impossible shape {shape!r}"[:200])
+    count = 1
+    for d in shape:  # in Python ints: a header with absurd dimensions cannot overflow this
+        count *= d
     data = blob[f.tell():]
     if len(data) != count * dtype.itemsize:
         raise WireError("array data does not match its header")
@@ -135,8 +140,8 @@ def _payload(msg: dict, blobs: list[bytes], make_rng):
     payload = msg.pop("payload", None)
     try:
         return decode(payload, blobs, make_rng) if payload is not None else None
-    except (IndexError, KeyError, TypeError, RecursionError) as exc:
-        raise WireError(f"frame payload is malformed: {exc!r}") from None
+    except (IndexError, KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
+        raise WireError(f"frame payload is malformed: {exc!r}"[:300]) from None
 
 
 def read_frame(fd: int, max_bytes: int, make_rng=None):

@@ -247,3 +247,330 @@ def test_endless_recursion_and_segfault_are_runtime_errors(tmp_path, mode):
     report, _ = judge(tmp_path, mode, "import ctypes\ndef scaled_dot_product_attention(Q, K, V, mask=None):\n"
                                        "    return ctypes.string_at(0)\n")
     assert report["verdict"] == "runtime-error" and "SIGSEGV" in report["cases"][0]["message"]
+
+
+# ---------------------------------------------------------------------------
+# The second release: a judge that cannot be fooled (classes 1-5, 7, 8 of the
+# integrity issue; the hostile submissions folder is in test_hostile_folder.py).
+
+import json as _json
+import pathlib
+import sysconfig
+import signal
+
+from mhajudge import cgroup
+
+STRICT = dict(parse_constant=lambda name: pytest.fail(f"non-strict JSON constant {name} in the report"))
+
+# A candidate that finds the marker and the reply pipe of its case (they are in a
+# frame of the trusted code that forked it) and writes a reply of its own choosing.
+FORGE = '''
+import json as _j, struct as _s
+def _forge(reply, blobs=b"", sizes=None, raw=None):
+    f = sys._getframe()
+    while f is not None and not ("marker" in f.f_locals and "w" in f.f_locals):
+        f = f.f_back
+    marker, w = f.f_locals["marker"], f.f_locals["w"]
+    body = dict(reply)
+    body["blobs"] = list(sizes if sizes is not None else ([len(blobs)] if blobs else []))
+    header = _j.dumps(body).encode()
+    frame = raw if raw is not None else _s.pack("<Q", len(header)) + header + blobs
+    os.write(w, marker + frame)
+    os._exit(0)
+'''
+
+
+def judge_text(tmp_path, mode, body, *extra, env=None, time_limit=2, problem="sdpa"):
+    """Like ``judge``, but returns (exit code, stdout, stderr) with any format."""
+    path = tmp_path / f"sol_{uuid.uuid4().hex[:8]}.py"
+    path.write_text(f"# mhajudge: {problem}\nimport numpy as np\nimport os, sys\n" + textwrap.dedent(body))
+    args = ["run", path, "--time-limit", str(time_limit), *extra]
+    if mode != "default":  # default: the contract's rule decides
+        args.append("--isolate" if mode == "isolated" else "--no-isolate")
+    code, out, err = run_cli(*args, env=env)
+    assert "Traceback" not in err and "internal error" not in err, err
+    return code, out, err
+
+
+def judge_json(tmp_path, mode, body, *extra, **kw):
+    code, out, err = judge_text(tmp_path, mode, body, "--format", "json", *extra, **kw)
+    assert out.strip(), f"exit {code}, stderr: {err}"
+    return code, _json.loads(out, **STRICT)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_forged_load_verdict_is_not_taken(tmp_path, mode):
+    """At import, the candidate replies for the probe with the verdict `accepted`."""
+    body = FORGE + '_forge({"status": "load-failed", "verdict": "accepted", "message": "\\x1b[2Jfine", "line": 1})\n' + CORRECT
+    code, report = judge_json(tmp_path, mode, body)
+    assert code == 1 and report["verdict"] == "load-error", report["cases"][:1]
+    assert "\x1b" not in _json.dumps(report)
+
+
+FORGED_FIELDS = {
+    "time as text": ('{"status": "ok", "time_s": "fast"}', "time_s is not a number"),
+    "time NaN": ('{"status": "ok", "time_s": float("nan")}', "time_s is not a finite"),
+    "status accepted": ('{"status": "accepted"}', "unknown status"),
+    "a made-up exception": ('{"status": "raised", "exception": "ValueErrorX", "message": "x"}', "not a builtin"),
+    "no arrays": ('{"status": "ok", "time_s": 0.001}', "no answer arrays"),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", sorted(FORGED_FIELDS))
+def test_forged_reply_fields_are_runtime_errors(tmp_path, mode, name):
+    reply, words = FORGED_FIELDS[name]
+    body = FORGE + CORRECT.replace("    s = Q @", f"    _forge({reply})\n    s = Q @")
+    code, report = judge_json(tmp_path, mode, body)
+    assert code == 1
+    for c in report["cases"]:
+        assert c["verdict"] == "runtime-error", c
+        assert "malformed reply" in c["message"] and words in c["message"], c["message"]
+
+
+HEADER = "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("frame", ["absurd dims", "truncated", "not json", "huge header"])
+def test_malformed_frames_are_runtime_errors(tmp_path, mode, frame):
+    forge = {
+        "absurd dims": ('{"status": "ok", "time_s": 0.001, "payload": {"$d": {"output": {"$a": 0}, "weights": {"$a": 0}}}}',
+                        f"blobs=b'\\x93NUMPY\\x01\\x00' + struct.pack('<H', 118) + {HEADER!r}.ljust(117).encode() + b'\\n'"),
+        "truncated": ('{"status": "ok"}', "sizes=[1000], blobs=b'xx'"),
+        "not json": ("{}", "raw=struct.pack('<Q', 5) + b'{nope'"),
+        "huge header": ("{}", "raw=struct.pack('<Q', 1 << 40) + b'{'"),
+    }[frame]
+    body = FORGE + "import struct\n" + CORRECT.replace("    s = Q @", f"    _forge({forge[0]}, {forge[1]})\n    s = Q @")
+    code, report = judge_json(tmp_path, mode, body)
+    assert code == 1
+    assert {c["verdict"] for c in report["cases"]} <= {"runtime-error", "time-limit"}, report["cases"][:1]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_fast_time_cannot_be_claimed_for_slow_code(tmp_path, mode):
+    """The candidate burns ~60 ms of CPU per call, then stops the clock the child reads."""
+    body = CORRECT.replace("    s = Q @", "    import time\n    t = time.process_time()\n"
+                                          "    while time.process_time() - t < 0.06:\n        pass\n"
+                                          "    time.perf_counter = lambda: 0.0\n    s = Q @")
+    code, report = judge_json(tmp_path, mode, body, time_limit=5)
+    assert report["verdict"] == "accepted"
+    times = [c["time_s"] for c in report["cases"]]
+    # Claimed: 0. Measured from outside: at least the CPU time shared over the most calls (5).
+    assert min(times) >= 0.06 / 5 * 0.8, times
+
+
+FLASH_NAIVE = (pathlib.Path(__file__).parent / "solutions" / "flash-attention" / "naive_full_matrix.py").read_text()
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("trick", ["reset_peak", "mmap"])
+def test_the_memory_bound_cannot_be_dodged(tmp_path, mode, trick):
+    """The full L x L matrix, hidden from tracemalloc by resetting its peak or by an mmap."""
+    if trick == "reset_peak":
+        body = FLASH_NAIVE.replace("    return w @ V", "    sys.modules['tracemalloc'].reset_peak()  # banned by name, preloaded by the child\n    return w @ V")
+    else:
+        body = FLASH_NAIVE.replace(
+            "    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])",
+            "    import mmap\n    shape = Q.shape[:-1] + K.shape[-2:-1]\n"
+            "    buf = mmap.mmap(-1, int(np.prod(shape)) * 8)\n"
+            "    s = np.frombuffer(buf, dtype=np.float64).reshape(shape)\n"
+            "    np.matmul(Q, np.swapaxes(K, -1, -2), out=s)\n    s /= np.sqrt(Q.shape[-1])")
+    assert body != FLASH_NAIVE
+    code, report = judge_json(tmp_path, mode, body, problem="flash-attention", time_limit=20)
+    memory_cases = [c for c in report["cases"] if "memory bound" in c["name"]]
+    assert memory_cases and all(c["verdict"] == "memory-limit" for c in memory_cases), memory_cases
+    assert report["verdict"] == "memory-limit"
+
+
+BANNED_REACH = '''
+import glob, subprocess, ctypes
+def _banned_reachable():
+    try:
+        sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "ImportGuard"]
+        for name in ("scipy", "torch"):
+            sys.modules.pop(name, None)
+            try:
+                __import__(name)
+                return "import " + name
+            except ImportError:
+                pass
+        pythons = glob.glob("/usr/bin/python3*") + glob.glob("/usr/local/bin/python3*") + [sys.executable]
+        pythons += glob.glob(os.path.join(sys.base_prefix, "bin", "python3*"))
+        for py in pythons:
+            try:
+                r = subprocess.run([py, "-c", "import scipy"], capture_output=True, timeout=10)
+                if r.returncode == 0:
+                    return "subprocess " + py
+                r = subprocess.run([py, "-c", "import torch"], capture_output=True, timeout=20)
+                if r.returncode == 0:
+                    return "subprocess torch " + py
+            except (OSError, subprocess.SubprocessError):
+                pass
+        libs = []
+        for site in SITES:  # where the judge's own interpreters keep their packages
+            libs += glob.glob(site + "/torch/lib/libtorch*.so")[:2] + glob.glob(site + "/scipy/special/*.so")[:2]
+        for lib in libs:
+            try:
+                ctypes.CDLL(lib)
+                return "ctypes " + lib
+            except OSError:
+                pass
+    except Exception as exc:
+        return None
+    return None
+'''
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason=f"no bubblewrap here: {bwrap_problem()}")
+def test_isolated_view_has_no_banned_package_in_any_interpreter(tmp_path):
+    """Isolated, the guard can be removed, other interpreters run, ctypes loads: still no
+    banned package anywhere. (Plain mode enforces the ban at the Python level only: the
+    README says so.)"""
+    import site
+
+    sites = sorted(set(site.getsitepackages()) | {sysconfig.get_paths()["purelib"]}
+                   | {os.path.join(sysconfig.get_paths()["stdlib"], "site-packages")})
+    body = f"SITES = {sites!r}\n" + BANNED_REACH + CORRECT.replace("    s = Q @", "    how = _banned_reachable()\n"
+                                                        "    if how is None:\n        raise RuntimeError('none')\n    s = Q @")
+    code, report = judge_json(tmp_path, "isolated", body, time_limit=60)
+    assert report["verdict"] == "runtime-error", report["cases"][0]
+    assert all("none" in c["message"] for c in report["cases"] if c["group"] == "sample"), report["cases"][0]
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason=f"no bubblewrap here: {bwrap_problem()}")
+def test_the_isolated_view_holds_only_the_standard_library_and_numpy():
+    from mhajudge.isolation import bwrap_prefix
+
+    walk = ("import os, sys\nbad = []\n"
+            "for top in ('/usr', '/lib', '/bin', '/sbin', sys.base_prefix, sys.prefix, '/tmp', '/etc'):\n"
+            "    for d, dirs, files in os.walk(top):\n"
+            "        for n in dirs + [f for f in files if f.endswith(('.so', '.py'))]:\n"
+            "            base = n.split('.')[0].split('-')[0]\n"
+            "            if base in ('torch', 'scipy', 'sklearn', 'jax', 'tensorflow', 'mhajudge', 'pytest', 'hypothesis') "
+            "or n.startswith('libtorch'):\n"
+            "                bad.append(os.path.join(d, n))\n"
+            "print('\\n'.join(sorted(set(bad))[:20]))\n")
+    proc = subprocess.run(bwrap_prefix([]) + [sys.executable, "-I", "-c", walk], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "", proc.stdout
+
+
+@pytest.mark.skipif(cgroup.why_not() is not None, reason=f"{cgroup.why_not()}")
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("how", ["forks", "memfd"])
+def test_memory_is_bounded_per_submission(tmp_path, mode, how):
+    """Three forks of 900 MB each (each under the 2 GiB per-process cap), or a 2.5 GB
+    memfd (outside the address space): the submission as a whole is stopped."""
+    hog = {
+        "forks": ("    kids = []\n    for _ in range(3):\n        pid = os.fork()\n        if pid == 0:\n"
+                  "            b = bytearray(900 * 2**20)\n            for i in range(0, len(b), 4096):\n"
+                  "                b[i] = 1\n            os._exit(0)\n        kids.append(pid)\n"
+                  "    import time\n    time.sleep(0.01)\n"
+                  "    for pid in kids:\n        _, st = os.waitpid(pid, 0)\n"
+                  "        if st != 0:\n            raise MemoryError('a fork was stopped')\n"),
+        "memfd": ("    fd = os.memfd_create('hog')\n    chunk = b'x' * (64 << 20)\n"
+                  "    for _ in range(40):\n        os.write(fd, chunk)\n"),
+    }[how]
+    body = CORRECT.replace("    s = Q @", hog + "    s = Q @")
+    code, report = judge_json(tmp_path, mode, body, time_limit=30)
+    first = report["cases"][0]
+    assert first["verdict"] in ("memory-limit", "runtime-error"), first
+    assert report["verdict"] != "accepted"
+
+
+def _no_bwrap_env(tmp_path):
+    """A PATH with a Python but no bubblewrap on it."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    return {"PATH": str(bindir), "MHAJUDGE_SECRET": "s3cr3t-xyz"}
+
+
+def test_a_secret_needs_isolation_or_an_explicit_no(tmp_path):
+    path = tmp_path / "sol.py"
+    path.write_text("# mhajudge: sdpa\nimport numpy as np\n" + CORRECT)
+    env = _no_bwrap_env(tmp_path)
+    code, out, err = run_cli("run", path, env=env)
+    assert code == 2 and "bubblewrap" in err and "apt-get install bubblewrap" in err and "--no-isolate" in err, err
+    code, out, err = run_cli("run", path, "--no-isolate", "--format", "json", env=env)
+    assert code == 0 and "warning" in err and "--no-isolate" in err, err
+    assert _json.loads(out)["isolated"] is False
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    (folder / "a.py").write_text(path.read_text())
+    code, out, err = run_cli("grade", folder, "--problem", "sdpa", env={"PATH": env["PATH"]})
+    assert code == 2 and "bubblewrap" in err, err
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason=f"no bubblewrap here: {bwrap_problem()}")
+def test_with_a_secret_the_candidate_runs_isolated_and_cannot_find_it(tmp_path):
+    secret = "s3cr3t-" + uuid.uuid4().hex
+    hunt = ("    found = []\n    for p in os.listdir('/proc'):\n        for part in ('environ', 'cmdline'):\n"
+            "            try:\n                with open(f'/proc/{p}/{part}', 'rb') as f:\n"
+            "                    if b's3cr3t-' in f.read():\n                        found.append(p)\n"
+            "            except OSError:\n                pass\n"
+            "    if found:\n        raise ValueError('found it in ' + repr(found))\n")
+    code, report = judge_json(tmp_path, "default", CORRECT.replace("    s = Q @", hunt + "    s = Q @"),
+                              env={"MHAJUDGE_SECRET": secret})
+    assert report["isolated"] is True
+    assert report["verdict"] == "accepted", report["cases"][0]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_hidden_cases_carry_no_candidate_text(tmp_path, mode):
+    """Every call raises with its inputs in the message, or forges a `forbidden` reply whose
+    module name carries them: with --hide, no hidden case shows any of it."""
+    for trick in ("    raise ValueError('LEAK' + repr(Q.ravel()[:4].tolist()))\n",
+                  "    _forge({'status': 'forbidden', 'module': 'torch.LEAK' + str(abs(int(Q.ravel()[0] * 1e6)))})\n"):
+        body = FORGE + CORRECT.replace("    s = Q @", trick + "    s = Q @")
+        code, report = judge_json(tmp_path, mode, body, "--hide")
+        hidden = [c for c in report["cases"] if c["group"] == "hidden"]
+        assert hidden and not any("LEAK" in c["message"] for c in hidden), hidden[:2]
+        assert any("LEAK" in c["message"] for c in report["cases"] if c["group"] == "sample")  # samples show all
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_candidate_text_is_never_markup_or_terminal_control(tmp_path, mode):
+    body = CORRECT.replace("    s = Q @", "    print('\\x1b[2J\\x1b]0;owned\\x07[bold red]ACCEPTED[/]')\n"
+                                          "    raise ValueError('\\x1b[31m[link=http://x]click[/link]\\x00\\x1b[0m')\n    s = Q @")
+    code, out, err = judge_text(tmp_path, mode, body, env={"COLUMNS": "250"})
+    assert code == 1
+    assert "\x1b" not in out and "\x07" not in out and "\x00" not in out
+    assert "[link=http://x]click[/link]" in out  # shown as text, not taken as markup
+    assert "[bold red]ACCEPTED[/]" in out         # what it printed, likewise
+    code, report = judge_json(tmp_path, mode, body)
+    assert "[link=http://x]click[/link]" in report["cases"][0]["message"]
+    text = _json.dumps(report, ensure_ascii=False)
+    assert "\x1b" not in text and "\\u001b" not in text and "\\u0000" not in text
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=["TERM", "HUP", "KILL"])
+def test_stopping_the_judge_leaves_nothing_behind(tmp_path, mode, sig):
+    marker = f"mhajudge-stop-{uuid.uuid4().hex[:8]}"
+    body = CORRECT.replace("    s = Q @", f"    if os.fork() == 0:\n        os.setsid()\n"
+                                          f"        os.execv(sys.executable, [sys.executable, '-c', 'import time; time.sleep(600)', '{marker}'])\n"
+                                          "    while True:\n        pass\n    s = Q @")
+    path = tmp_path / "loop.py"
+    path.write_text("# mhajudge: sdpa\nimport numpy as np\nimport os, sys\n" + body)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MHAJUDGE_SECRET"}
+    env["TMPDIR"] = str(tmp)
+    args = [sys.executable, "-m", "mhajudge", "run", str(path), "--time-limit", "60",
+            "--isolate" if mode == "isolated" else "--no-isolate"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while not processes_with(marker) and time.time() < deadline:
+        time.sleep(0.1)
+    assert processes_with(marker), "the candidate never started"
+    proc.send_signal(sig)
+    proc.wait(timeout=20)
+    deadline = time.time() + 5
+    while (processes_with(marker) or any(tmp.iterdir())) and time.time() < deadline:
+        time.sleep(0.1)
+    assert processes_with(marker) == [], "the candidate's processes outlived the judge"
+    assert list(tmp.iterdir()) == [], "a case folder was left behind"
+    if sig != signal.SIGKILL:
+        assert proc.returncode == 128 + sig, proc.stderr.read()

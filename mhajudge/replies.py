@@ -1,0 +1,229 @@
+"""What the sandbox sends back, read as hostile input.
+
+The child's trusted process (the zygote, which never runs candidate code) relays
+two kinds of facts about each case (see :mod:`mhajudge.child`):
+
+- ``ended`` and ``measured``: what it saw from outside the case's process (the
+  time limit, a kill, an early exit; wall clock, CPU time and peak resident
+  memory from ``wait4``). Trusted.
+- ``reply`` and the payload: what the case's process said. Candidate code runs
+  in that process and can forge every byte of it, so each field is checked here
+  against a closed set of statuses, types and ranges. Anything else makes the
+  case a ``runtime-error`` with a plain message, never an internal error, and
+  no name or number the candidate chose can select a verdict: the exception
+  class is one of Python's builtin ones (found by identity in the child), times
+  and peaks are clamped by what was measured from outside.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import re
+import signal
+from dataclasses import dataclass, field
+
+from .untrusted import clean
+
+CASE_STATUSES = ("ok", "raised", "bad-answer", "forbidden", "memory-limit", "runtime-error")
+LOAD_VERDICTS = ("load-error", "forbidden", "memory-limit")
+BUILTIN_EXCEPTIONS = frozenset(n for n, c in vars(builtins).items() if isinstance(c, type) and issubclass(c, BaseException))
+MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+PEAK_LEAF = "$peak_bytes"  # the answer leaf a memory-bound check reads (see mhajudge.child)
+MAX_LEAVES = 4096
+SLACK_CPU_S = 0.002  # CPU time of a case's process not spent in the candidate's calls (import, copying)
+
+
+@dataclass
+class RunResult:
+    """What came back for one case, before any comparison."""
+    status: str                    # ok, raised, bad-answer, time-limit, memory-limit, runtime-error, forbidden
+    answer: dict | None = None     # flat {name: ndarray}
+    message: str = ""
+    exception: str | None = None   # for "raised": a builtin exception class name, never the candidate's
+    time_s: float | None = None
+    peak_bytes: int | None = None
+
+
+@dataclass
+class Loaded:
+    ok: bool
+    verdict: str = ""
+    message: str = ""
+    line: int | None = None
+    missing: dict = field(default_factory=dict)
+
+
+class Malformed(Exception):
+    """A reply field that is not what an honest case process sends."""
+
+
+def _number(value, what: str, integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        raise Malformed(f"{what} is not a number")
+    if not math.isfinite(value) or value < 0 or value > 2 ** 62:
+        raise Malformed(f"{what} is not a finite, non-negative number")
+    return value
+
+
+def _line(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10 ** 7 else None
+
+
+def _module(value) -> str | None:
+    return value if isinstance(value, str) and len(value) <= 100 and MODULE_RE.match(value) else None
+
+
+# -- what the zygote saw -------------------------------------------------------
+
+def ended_message(ended: dict, limit: float) -> tuple[str, str]:
+    """(status, message) for a case whose process gave no reply."""
+    status = ended.get("status")
+    if status == "time-limit":
+        return "time-limit", f"still running after {limit:g} s (an infinite loop, or far too slow)"
+    if status == "signal":
+        sig = ended.get("signal")
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
+        verdict = "memory-limit" if sig == signal.SIGKILL else "runtime-error"
+        return verdict, (f"the process was killed by {name}"
+                         + (" (a crash in native code)" if sig == signal.SIGSEGV else "")
+                         + (" (most often: over the memory limit)" if sig == signal.SIGKILL else ""))
+    if status == "exited":
+        return "runtime-error", (f"the process exited (status {ended.get('code')}) before returning an answer; "
+                                 "is there a sys.exit() or os._exit() in the code?")
+    if ended.get("why") == "flood":
+        return "runtime-error", "the process wrote hundreds of MiB to the judge's channel without a valid answer"
+    return "runtime-error", f"the answer could not be read back: {clean(ended.get('error', ''), 300)}"
+
+
+def _measured(out: dict) -> dict:
+    m = out.get("measured")
+    return m if isinstance(m, dict) else {}
+
+
+def honest_time(claimed: float | None, measured: dict, calls: int) -> float | None:
+    """The candidate's time per call, kept within what was measured from outside.
+
+    ``claimed`` (the median of repeats, timed in the case's process) is precise but
+    forgeable; the CPU time of the case's process (``wait4``) is not. The time shown
+    is at most the wall clock of the whole case, and at least the CPU time beyond
+    what an empty fork costs, shared over the most calls the program could make.
+    """
+    wall, cpu = measured.get("wall_s"), measured.get("cpu_s")
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (wall, cpu)):
+        return claimed
+    base = measured.get("base_cpu_s") or 0.0
+    low = max(0.0, cpu - 2 * base - SLACK_CPU_S) / max(calls, 1)
+    value = low if claimed is None else max(claimed, low)
+    return min(value, max(wall, low))
+
+
+SENDING_COPIES = 4      # copies of the answer the case's process makes to send it (shape, .npy, frame, marker)
+SENDING_SLACK = 1 << 20
+
+
+def honest_peak(claimed: int | None, measured: dict, answer_bytes: int) -> int:
+    """The peak memory of a memory-measured call: the larger of the in-process
+    measure (tracemalloc, forgeable) and the peak resident memory of the case's
+    processes beyond an empty fork's (``wait4``, which an mmap or a reset cannot
+    hide), less what sending the answer back costs."""
+    rss, base = measured.get("rss_bytes"), measured.get("base_rss_bytes")
+    outside = 0
+    if isinstance(rss, int) and isinstance(base, int):
+        outside = rss - base - SENDING_COPIES * answer_bytes - SENDING_SLACK
+    return max(int(claimed or 0), outside, 0)
+
+
+# -- what the case's process said ------------------------------------------------
+
+def case_result(out: dict, payload, program: dict, limit: float) -> RunResult:
+    """The :class:`RunResult` of one case from the zygote's relay ``out``."""
+    ended = out.get("ended")
+    if isinstance(ended, dict):
+        status, message = ended_message(ended, limit)
+        return RunResult(status, message=message)
+    try:
+        return _from_reply(out.get("reply"), payload, program, _measured(out))
+    except Malformed as exc:
+        return RunResult("runtime-error", message=f"the case's process sent a malformed reply ({exc}); "
+                                                  "the judge does not trust it")
+
+
+def _from_reply(reply, payload, program: dict, measured: dict) -> RunResult:
+    if not isinstance(reply, dict):
+        raise Malformed("not a reply object")
+    status = reply.get("status")
+    if status not in CASE_STATUSES:
+        raise Malformed("unknown status")
+    message = clean(reply.get("message", ""))
+    if status == "raised":
+        exception = reply.get("exception")
+        if exception not in BUILTIN_EXCEPTIONS:
+            raise Malformed("the exception is not a builtin class")
+        return RunResult("raised", message=message, exception=exception)
+    if status == "forbidden":
+        module = _module(reply.get("module"))
+        return RunResult("forbidden", message=f"tried to import '{module}', which is not allowed"
+                         if module else "the code tried something that is not allowed here")
+    if status != "ok":
+        return RunResult(status, message=message)
+    claimed = reply.get("time_s")
+    claimed = None if claimed is None else _number(claimed, "time_s")
+    if not isinstance(payload, dict) or len(payload) > MAX_LEAVES:
+        raise Malformed("no answer arrays")
+    import numpy as np
+
+    if not all(isinstance(k, str) and type(v) is np.ndarray for k, v in payload.items()):
+        raise Malformed("the answer is not a set of named arrays")
+    memory = bool(program.get("memory"))
+    calls = program.get("timing", {}).get("most", 5) if program.get("kind", "call") == "call" and not memory else 1
+    answer = {k: v for k, v in payload.items() if k != PEAK_LEAF}
+    peak = None
+    if memory:
+        claimed_peak = reply.get("peak_bytes")
+        claimed_peak = None if claimed_peak is None else int(_number(claimed_peak, "peak_bytes", integer=True))
+        peak = honest_peak(claimed_peak, measured, sum(v.nbytes for v in answer.values()))
+        answer[PEAK_LEAF] = np.asarray(peak, dtype=np.int64)
+    return RunResult("ok", answer=answer, time_s=honest_time(claimed, measured, calls), peak_bytes=peak)
+
+
+def probe_loaded(msg: dict, load_limit: float, entry_points: list[dict]) -> Loaded:
+    """:class:`Loaded` from the child's answer to ``load``.
+
+    ``load-failed`` comes from the zygote itself (a syntax error, a banned import
+    in the source) and is trusted but for its text; ``probe`` relays the import
+    in a grandchild, which the candidate's code ran in.
+    """
+    op = msg.get("op")
+    if op == "load-failed":
+        verdict = msg.get("verdict") if msg.get("verdict") in ("load-error", "forbidden") else "load-error"
+        return Loaded(False, verdict, clean(msg.get("message", "")), _line(msg.get("line")))
+    if op != "probe":
+        return Loaded(False, "load-error", "the child answered out of turn")
+    ended = msg.get("ended")
+    if isinstance(ended, dict):
+        if ended.get("status") == "time-limit":
+            return Loaded(False, "time-limit", f"importing the file took more than {load_limit:g} s "
+                                               "(is there a loop at the top level?)")
+        status, message = ended_message(ended, load_limit)
+        return Loaded(False, "memory-limit" if status == "memory-limit" else "load-error",
+                      f"importing the file failed: {message}")
+    reply = msg.get("reply")
+    if not isinstance(reply, dict):
+        return Loaded(False, "load-error", "importing the file failed: a malformed reply")
+    if reply.get("status") == "loaded":
+        names = {ep["name"] for ep in entry_points}
+        missing = reply.get("missing")
+        if not isinstance(missing, dict) or not all(k in names and isinstance(v, str) for k, v in missing.items()):
+            return Loaded(False, "load-error", "importing the file failed: a malformed reply")
+        return Loaded(True, missing={k: clean(v) for k, v in missing.items()})
+    if reply.get("status") == "load-failed":
+        verdict = reply.get("verdict") if reply.get("verdict") in LOAD_VERDICTS else "load-error"
+        if verdict == "forbidden":
+            module = _module(reply.get("module"))
+            message = (f"tried to import '{module}', which is not allowed: solve it with NumPy"
+                       if module else "the file tried to import something that is not allowed")
+        else:
+            message = clean(reply.get("message", ""))
+        return Loaded(False, verdict, message, _line(reply.get("line")))
+    return Loaded(False, "load-error", "importing the file failed: a malformed reply")
