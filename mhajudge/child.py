@@ -7,13 +7,23 @@ the import guard like any other banned module.
 
 Protocol (frames of :mod:`wire`):
 
-- judge -> child, first: ``{"op": "load", "file", "entry_points", "forbidden"}``;
-  child -> judge: ``{"op": "loaded", "missing": {...}}`` or
-  ``{"op": "load-failed", "verdict", "message", "line"}``.
-- judge -> child, per case: ``{"op": "case", "id", "program"}`` with the inputs
-  as payload; child -> judge: ``{"op": "result", "id", "status", ...}`` with the
-  flattened answer as payload. The case runs in a forked grandchild; the child
-  kills it past ``time_limit`` and reports ``time-limit`` itself.
+- judge -> child, first: ``{"op": "load", "file", "source", "entry_points", "forbidden"}``;
+  child -> judge: ``{"op": "load-failed", "verdict", "message", "line"}`` when this
+  trusted process refuses the source itself (a syntax error, a banned import
+  written in it), else ``{"op": "probe", "reply", "ended", "measured"}`` for the
+  import in a probe fork.
+- judge -> child, per case: ``{"op": "case", "id", "program", "time_limit"}`` with the
+  inputs as payload; child -> judge: ``{"op": "result", "id", "reply", "ended",
+  "measured"}`` with the case's answer as payload.
+
+``reply`` (and the payload) is what the forked process said: candidate code ran
+there, so the judge reads it as hostile input (:mod:`mhajudge.replies`). ``ended``
+and ``measured`` are what this process saw from outside: ``ended`` is set when no
+reply came (``{"status": "time-limit"}``, ``"signal"`` with its number, ``"exited"``
+with its code, ``"runtime-error"`` for an unreadable reply or a flood), and
+``measured`` holds ``wall_s``, ``cpu_s`` and ``rss_bytes`` (the case's process and
+everything below it, from ``wait4``) and ``base_cpu_s`` / ``base_rss_bytes`` (what
+a fork that does nothing costs).
 
 Programs (the only ways the judge can drive a candidate):
 
@@ -27,9 +37,10 @@ Programs (the only ways the judge can drive a candidate):
   ``step 2 K_cache``), since their shapes may change from step to step.
 
 Any program may set ``"memory": true``: the peak of NumPy/Python allocations
-during the calls (``tracemalloc``) is reported as ``peak_bytes`` and added to
-the answer as the leaf ``$peak_bytes`` (an int64 scalar), which a problem's
-custom check reads; the default comparison ignores leaves it does not expect.
+during the calls (``tracemalloc``) is reported as ``peak_bytes``; the judge adds
+the larger of it and the peak resident memory measured from outside to the answer
+as the leaf ``$peak_bytes`` (an int64 scalar), which a problem's custom check
+reads; the default comparison ignores leaves it does not expect.
 """
 
 from __future__ import annotations

@@ -234,6 +234,8 @@ def run(
     """Judge one file against the sample and hidden cases.
 
     Exit code 0 when accepted, 1 when not, 2 when the judge could not judge.
+    Limits: the spec's time per case, 120 s per file, 2 GiB of memory (for all the
+    file's processes where control groups can be made, else per process).
 
     Examples:
 
@@ -356,6 +358,9 @@ def grade(
 
     Hidden cases stay hidden: no inputs or expected values appear in any output.
     Keep MHAJUDGE_SECRET in your CI's secrets: it changes every hidden case.
+    Every submission runs isolated (bubblewrap; exit 2 where it is missing). Memory:
+    2 GiB and 72 processes per submission, in all, where the judge can make control
+    groups (root in most CI containers); elsewhere those bounds hold per process.
     Exit 0 when every submission was judged, whatever the verdicts.
 
     Examples:

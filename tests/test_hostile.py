@@ -574,3 +574,79 @@ def test_stopping_the_judge_leaves_nothing_behind(tmp_path, mode, sig):
     assert list(tmp.iterdir()) == [], "a case folder was left behind"
     if sig != signal.SIGKILL:
         assert proc.returncode == 128 + sig, proc.stderr.read()
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason=f"no bubblewrap here: {bwrap_problem()}")
+def test_the_trusted_processes_are_out_of_reach_when_isolated(tmp_path):
+    """The case's process tries to write to the channel of the process that forked it
+    (through /proc/PID/fd), to read its memory, or to signal it: all refused."""
+    reach = ("    import signal\n    got = []\n    parent = os.getppid()\n"
+             "    for n in range(0, 64):\n        try:\n"
+             "            with open(f'/proc/{parent}/fd/{n}', 'wb', buffering=0) as f:\n"
+             "                got.append(f'fd {n}')\n        except OSError:\n            pass\n"
+             "    for what in ('mem', 'environ'):\n        try:\n"
+             "            with open(f'/proc/{parent}/{what}', 'rb') as f:\n                f.read(1)\n"
+             "            got.append(what)\n        except OSError:\n            pass\n"
+             "    if got:\n        raise ValueError('REACHED ' + ' '.join(got))\n")
+    code, report = judge_json(tmp_path, "isolated", CORRECT.replace("    s = Q @", reach + "    s = Q @"))
+    assert report["verdict"] == "accepted", report["cases"][0]["message"]
+
+
+HOSTILE_CLASS = {
+    "forge_load.py": FORGE + '_forge({"status": "load-failed", "verdict": "accepted", "message": "ok"})\n' + CORRECT,
+    "forge_nan.py": FORGE + CORRECT.replace("    s = Q @", '    _forge({"status": "ok", "time_s": float("nan")})\n    s = Q @'),
+    "forge_forbidden.py": FORGE + CORRECT.replace(
+        "    s = Q @", "    _forge({'status': 'forbidden', 'module': 'torch.LEAK' + str(abs(int(Q.ravel()[0] * 1e6)))})\n    s = Q @"),
+    "leak.py": CORRECT.replace("    s = Q @", "    raise ValueError('LEAK' + repr(Q.ravel()[:4].tolist()))\n    s = Q @"),
+    "markup.py": CORRECT.replace("    s = Q @", "    print('\\x1b[2J[bold]LOUD[/bold]')\n"
+                                              "    raise ValueError('\\x1b[31m[red]ACCEPTED[/red]\\x00')\n    s = Q @"),
+    "loop.py": CORRECT.replace("    s = Q @", "    while True:\n        pass\n    s = Q @"),
+    "fork_bomb.py": CORRECT.replace("    s = Q @", "    while True:\n        try:\n            os.fork()\n"
+                                                 "        except OSError:\n            pass\n    s = Q @"),
+    "kill_parent.py": CORRECT.replace("    s = Q @", "    import signal\n    os.kill(os.getppid(), signal.SIGKILL)\n    s = Q @"),
+    "flood.py": CORRECT.replace("    s = Q @", "    for fd in range(3, 64):\n        try:\n"
+                                             "            os.write(fd, b'x' * (1 << 20))\n        except OSError:\n"
+                                             "            pass\n    sys.stdout.write('y' * (8 << 20))\n    s = Q @"),
+    "exit_at_import.py": "os._exit(3)\n" + CORRECT,
+    "memfd.py": CORRECT.replace("    s = Q @", "    fd = os.memfd_create('hog')\n    chunk = b'x' * (64 << 20)\n"
+                                             "    for _ in range(40):\n        os.write(fd, chunk)\n    s = Q @"),
+}
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason=f"no bubblewrap here: {bwrap_problem()}")
+def test_grading_a_class_of_hostile_code(tmp_path):
+    """One grade run over honest and hostile submissions: it finishes, exits 0, judges the
+    honest ones right, gives every hostile one a sensible row, and every output is well-formed."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    head = "# mhajudge: sdpa\nimport numpy as np\nimport os, sys\n"
+    (folder / "correct.py").write_text(head + CORRECT)
+    (folder / "no_scale.py").write_text(head + CORRECT.replace("/ np.sqrt(Q.shape[-1])", ""))
+    for name, body in HOSTILE_CLASS.items():
+        (folder / name).write_text(head + body)
+    env = {k: v for k, v in os.environ.items() if k != "MHAJUDGE_SECRET"}
+    env["MHAJUDGE_SECRET"] = "class-secret"
+    out = tmp_path / "report.json"
+    args = [sys.executable, "-m", "mhajudge", "grade", str(folder), "--problem", "sdpa", "--format", "json",
+            "-o", str(out), "--time-limit", "2", "--jobs", "2"]
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode()
+    assert os.waitstatus_to_exitcode(status) == 0, err
+    text = out.read_text()
+    report = _json.loads(text, **STRICT)
+    rows = {r["path"]: r for r in report["submissions"]}
+    assert sorted(rows) == sorted(["correct.py", "no_scale.py", *HOSTILE_CLASS])
+    assert rows["correct.py"]["verdict"] == "accepted"
+    assert rows["no_scale.py"]["verdict"] == "wrong-answer"
+    for name in HOSTILE_CLASS:  # flood.py floods every channel but answers right: it may pass
+        assert rows[name]["verdict"] == "accepted" if name == "flood.py" else rows[name]["verdict"] != "accepted", name
+        assert not rows[name].get("judge_error"), rows[name]
+    assert rows["forge_load.py"]["verdict"] == "load-error"
+    assert rows["loop.py"]["verdict"] == "time-limit"
+    assert not [c for r in rows.values() for c in r["cases"] if c["group"] == "hidden" and "LEAK" in c["message"]]
+    assert "\x1b" not in text and "\\u001b" not in text
+    print(f"\ngrade of {len(rows)} submissions: {elapsed:.1f} s, judge peak RSS {usage.ru_maxrss / 1024:.0f} MB")
+    assert elapsed < 240
