@@ -29,7 +29,7 @@ CORE = ["softmax", "sdpa", "mha-qkv", "mha-batched", "mha-projected", "mha-maske
 BARE = r"""
 import importlib.util, pickle, sys
 import numpy as np
-from mhajudge.child import call_program
+from mhajudge.sandbox.programs import call_program
 spec = importlib.util.spec_from_file_location("solution", sys.argv[1])
 mod = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(mod)

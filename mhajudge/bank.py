@@ -66,19 +66,11 @@ def load_all() -> list:
     return [load_problem(pid) for pid in problem_ids()]
 
 
-@functools.lru_cache(maxsize=None)
 def mistake_catalogue() -> dict:
     """The shared descriptions of named mistakes: ``problems/mistakes.yaml``."""
-    import yaml
+    from .spec import catalogue
 
-    path = problems_dir() / "mistakes.yaml"
-    data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    if not isinstance(data, dict):
-        raise SpecError(f"problems/mistakes.yaml: must map mistake ids to descriptions")
-    for key, value in data.items():
-        if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in ("title", "why", "fix")):
-            raise SpecError(f"problems/mistakes.yaml: {key}: needs title, why and fix as text")
-    return data
+    return catalogue(problems_dir() / "mistakes.yaml")
 
 
 def _reference_package():
@@ -106,9 +98,14 @@ def reference_module(name: str, kind: str = ""):
         raise SpecError(f"reference/{name}.py: missing; every problem needs a reference solution")
     _reference_package()
     try:
-        return importlib.import_module(f"mhajudge_reference.{kind + '.' if kind else ''}{name}")
+        module = importlib.import_module(f"mhajudge_reference.{kind + '.' if kind else ''}{name}")
     except Exception as exc:  # a broken reference is a spec error, not a crash
         raise SpecError(f"{path.relative_to(root())}: does not import: {type(exc).__name__}: {exc}") from None
+    if kind in ("drivers", "mistakes"):
+        from .author import check_module
+
+        check_module(module, kind, str(path.relative_to(root())))
+    return module
 
 
 def complete_problem_id(incomplete: str) -> list[tuple[str, str]]:

@@ -10,9 +10,9 @@ call's arguments, or a *draft* dict that takes full control of a case:
 
 - ``args``: ``{param: value}`` for the call (always);
 - ``program``: ``call`` (default), ``repeat`` with ``vary``, or ``steps`` with
-  ``steps`` (see :mod:`mhajudge.child`);
+  ``steps`` (see :mod:`mhajudge.sandbox.programs`);
 - ``memory``: measure the peak allocation of the call (a custom check reads
-  it from the answer's ``$peak_bytes`` leaf, see :mod:`mhajudge.child`);
+  it from the answer's ``$peak_bytes`` leaf, see :mod:`mhajudge.sandbox`);
 - ``expected``: the answer, or a list of accepted answers (default: the
   reference run through the same program);
 - ``check``: the name of a function in the drivers module's ``CHECKS`` used
@@ -27,7 +27,8 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from . import answers, bank
+from . import bank
+from .sandbox import answers
 from .errors import SpecError
 from .spec import CaseGroup, Problem
 
@@ -73,7 +74,7 @@ def _literal(value, dtype: str):
     return value
 
 
-def _split_call(problem: Problem, fn: str, args: dict) -> dict:
+def split_call(problem: Problem, fn: str, args: dict) -> dict:
     """Required parameters go positionally, optional ones by keyword."""
     ep = problem.entry(fn)
     positional = [args[p] for p in ep.required]
@@ -82,25 +83,15 @@ def _split_call(problem: Problem, fn: str, args: dict) -> dict:
 
 
 def materialize(value):
-    """Judge-side twin of the child's decoding: ``{"$rng": s}`` becomes a Generator."""
-    import numpy as np
+    """The inputs as trusted code in the judge receives them: generators made, arrays copied."""
+    from .sandbox.programs import with_generators
 
-    if isinstance(value, dict):
-        if set(value) == {"$rng"}:
-            return np.random.default_rng(value["$rng"])
-        return {k: materialize(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [materialize(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(materialize(v) for v in value)
-    if isinstance(value, np.ndarray):
-        return value.copy()  # trusted code must not change the case's inputs
-    return value
+    return with_generators(value, copy_arrays=True)
 
 
 def run_reference(fn, program: dict, inputs: dict) -> dict:
     """Run trusted code (the reference or a mistake) the way the child runs the candidate."""
-    from .child import call_program, shape_answer
+    from .sandbox.programs import call_program, shape_answer
 
     kind = program.get("kind", "call")
     results = call_program(fn, kind, materialize(inputs), answers.AnswerError)
@@ -143,14 +134,22 @@ def _draft(problem: Problem, g: CaseGroup, i: int, seed, drivers) -> dict:
                         f"unknown generator {g.generator!r}; use `tensors` or one of "
                         f"reference/drivers/{problem.reference}.py's GENERATORS ({', '.join(gens) or 'none'})")
     draft = gens[g.generator](rng, dict(g.params), g.dtype, i)
-    return draft if "args" in draft else {"args": draft}
+    if not isinstance(draft, dict):
+        raise SpecError(f"reference/drivers/{problem.reference}.py: GENERATORS[{g.generator!r}] returned a "
+                        f"{type(draft).__name__}, not the call's arguments or a draft (a dict)")
+    if "args" not in draft:
+        return {"args": draft}
+    from .author import check_draft
+
+    check_draft(draft, f"reference/drivers/{problem.reference}.py: GENERATORS[{g.generator!r}] ({g.where})")
+    return draft
 
 
 def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np) -> Case:
     ep = problem.entry(g.call)
     args = draft["args"]
     kind = draft.get("program", "call")
-    inputs = _split_call(problem, g.call, args)
+    inputs = split_call(problem, g.call, args)
     for extra in ("vary", "steps"):
         if extra in draft:
             inputs[extra] = draft[extra]
@@ -176,7 +175,7 @@ def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np
         case.expected = [run_reference(getattr(reference, g.call), program, inputs)]
         case.ref_time_s = time.perf_counter() - start
         if kind == "call":  # the call alone, as the child times the candidate's: a median of repeats
-            from .child import median_time
+            from .sandbox.programs import median_time
 
             fn, call = getattr(reference, g.call), materialize(inputs)
             slow = case.ref_time_s > 0.02  # the run above already is a fair timing: do not repeat it

@@ -247,7 +247,7 @@ def run(
     """
     from .judge import judge_file
 
-    from .runner import Limits
+    from .sandbox.runner import Limits
 
     limits = Limits(case_time_s=_positive(time_limit, "--time-limit"))
     if perf:  # say it now rather than after judging
@@ -377,7 +377,7 @@ def grade(
         raise JudgeError(f"--fail-under {fail_under} must be a fraction between 0 and 1")
     progress, stop = _progress_bar(format)
     try:
-        from .runner import Limits
+        from .sandbox.runner import Limits
 
         limits = Limits(case_time_s=_positive(time_limit, "--time-limit"))
         result = grade_all(folder, problem, jobs=jobs or None, shard=parse_shard(shard), progress=progress,
@@ -390,7 +390,7 @@ def grade(
 
 def _isolation(flag: Optional[bool], grading: bool = False) -> Optional[bool]:
     """``--isolate/--no-isolate`` as the library takes it (None: the contract's rule,
-    decided in :func:`mhajudge.isolation.resolve`); a warning when isolation that the
+    decided in :func:`mhajudge.sandbox.isolation.resolve`); a warning when isolation that the
     rule requires is turned off by hand."""
     from .cases import SECRET_VAR
 
@@ -593,7 +593,7 @@ def _stopped(signum, frame) -> None:
 
     Each child also hears of the judge's death by itself (even a SIGKILL) and
     cleans up after its candidate, so nothing is left behind either way."""
-    from .runner import stop_all
+    from .sandbox.runner import stop_all
 
     stop_all()
     try:

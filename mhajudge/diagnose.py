@@ -25,10 +25,9 @@ it: ``mistake_exception(case, mistake) -> name or None``.
 
 from __future__ import annotations
 
-import re
 
 from . import bank
-from .child import exception_code
+from .sandbox.programs import exception_code
 from .cases import run_reference
 from .check import check_answer
 
@@ -43,15 +42,15 @@ def mistake_answer(fn, case):
 
     Cached on the case, so grading many submissions computes each once.
     """
-    answer = _run_mistake(fn, case)
-    return None if isinstance(answer, _Raised) else answer
+    answer = run_mistake(fn, case)
+    return None if isinstance(answer, Raised) else answer
 
 
-class _Raised(str):
+class Raised(str):
     """The name of the exception a mistake raised on a case."""
 
 
-def _run_mistake(fn, case):
+def run_mistake(fn, case):
     import numpy as np
 
     cache = case.__dict__.setdefault("_mistake_answers", {})
@@ -60,7 +59,7 @@ def _run_mistake(fn, case):
             with np.errstate(all="ignore"):
                 cache[fn] = run_reference(fn, case.program, case.inputs)
         except Exception as exc:  # noqa: BLE001 - a mistake that crashes explains no wrong answer
-            cache[fn] = _Raised(exception_code(exc))  # named as the child names a candidate's
+            cache[fn] = Raised(exception_code(exc))  # named as the child names a candidate's
     return cache[fn]
 
 
@@ -76,7 +75,7 @@ def reproduces_crash(case, exception: str, fns, drivers=None) -> bool:
     forms = fns if isinstance(fns, (list, tuple)) else [fns]
     told = getattr(drivers, "mistake_exception", None) if case.check is not None else None
     for fn in forms:
-        raised = told(case, fn) if told else _run_mistake(fn, case)
+        raised = told(case, fn) if told else run_mistake(fn, case)
         if isinstance(raised, str) and raised == exception:
             return True
     return False

@@ -114,7 +114,8 @@ def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limit
     isolated unless ``isolate=False`` is given explicitly: a :class:`JudgeError`
     where bubblewrap cannot be had (``../shared/CLI.md``).
     """
-    from . import bank, isolation
+    from . import bank
+    from .sandbox import isolation
     from .cases import build
 
     isolate = isolation.resolve(isolate, secret=True, grading=True)

@@ -18,7 +18,8 @@ from pathlib import Path
 from . import bank
 from .errors import JudgeError
 from .results import CaseResult, Report
-from .runner import Limits, RunResult, Sandbox
+from .sandbox.replies import RunResult
+from .sandbox.runner import Limits, Sandbox
 
 GIVE_UP = 3  # consecutive time-limits after which a submission's other cases are not run
 HEADER_RE = re.compile(r"^\s*#\s*mhajudge:\s*([a-z0-9-]+)\s*$")
@@ -78,7 +79,7 @@ def resolve_problem(file: Path, problem_id: str | None = None):
                           "or pass --problem ID")
 
 
-def _verdict_for(case, run: RunResult):
+def verdict_for(case, run: RunResult):
     """Turn what the child reported into (verdict, message, max error, details)."""
     from .check import check_answer
 
@@ -139,7 +140,7 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     ``secret``) is set, and a :class:`JudgeError` where isolation cannot be had.
     ``within``: a folder the file must really be inside (``grade`` passes its own).
     """
-    from . import isolation
+    from .sandbox import isolation
     from .cases import SECRET_VAR
 
     start = time.perf_counter()
@@ -174,7 +175,7 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                                     from_load=True)
             else:
                 run = box.run(case.index, case.program, case.inputs, case.time_limit)
-                verdict, message, err, details = _verdict_for(case, run)
+                verdict, message, err, details = verdict_for(case, run)
                 result = CaseResult(case.name, case.group, verdict, err, run.time_s, message,
                                     answer=run.answer, details=details,
                                     exception=run.exception if run.status == "raised" else None)

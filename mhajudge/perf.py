@@ -10,7 +10,6 @@ log(L) gives the exponent: attention is ``L^2``; ``L^3`` means a loop too many.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 from .errors import JudgeError
@@ -60,10 +59,10 @@ def measure(file, problem, limits=None, isolate: bool = False) -> PerfReport:
     import numpy as np
 
     from . import bank
-    from .cases import _split_call
-    from .child import median_time
+    from .cases import split_call
+    from .sandbox.programs import median_time
     from .generators import tensors
-    from .runner import Limits, Sandbox
+    from .sandbox.runner import Limits, Sandbox
 
     spec = require_perf(problem)
     ep = problem.entry(spec["call"])
@@ -82,7 +81,7 @@ def measure(file, problem, limits=None, isolate: bool = False) -> PerfReport:
             params = dict(spec["params"])
             params["dims"] = {**params.get("dims", {}), spec["dim"]: size}
             args = tensors(np.random.default_rng(i), params, "float64", 0, where)
-            inputs = _split_call(problem, ep.name, args)
+            inputs = split_call(problem, ep.name, args)
             run = box.run(1000 + i, program, inputs, problem.time_limit)
             report.times.append(run.time_s if run.status == "ok" else None)
             report.reference.append(median_time(lambda: reference(*inputs["args"], **inputs["kwargs"]),

@@ -7,6 +7,7 @@ false for E=10, H=3``. It imports no NumPy, so ``mhajudge list`` stays fast.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,7 @@ PARAM_RE = re.compile(r"^[A-Za-z_]\w*(=.+)?$")
 class EntryPoint:
     name: str
     params: list[str]          # as written: "Q", "mask=None"
-    returns: object            # answer tree, see mhajudge.answers
+    returns: object            # answer tree, see mhajudge.sandbox.answers
     doc: str = ""              # the starter file's docstring
 
     @property
@@ -295,7 +296,7 @@ def load(path: Path) -> Problem:
             pr.fail("sizes", "must be at least three growing positive whole numbers")
         problem.perf = {"call": call, "dim": dim, "sizes": sizes, "params": pr.get("params", dict),
                         "exponent": pr.get("exponent", float, 2.0)}
-    problem.mistakes = _mistakes(r, r.get("mistakes", list, []))
+    problem.mistakes = _mistakes(r, r.get("mistakes", list, []), path.parent / "mistakes.yaml")
     samples = r.get("samples", list, [])
     problem.samples = [_group(r.child("samples", samples), s, i, "sample", eps) for i, s in enumerate(samples)]
     hidden = r.get("hidden", list)
@@ -309,19 +310,34 @@ def load(path: Path) -> Problem:
     return problem
 
 
-def _mistakes(r: _Reader, items: list) -> list[dict]:
-    """Each item is a catalogue id, or a mapping {id, title, why, fix}."""
-    from .bank import mistake_catalogue
+@functools.lru_cache(maxsize=None)
+def catalogue(path: Path) -> dict:
+    """The shared descriptions of named mistakes (``problems/mistakes.yaml``, beside the specs)."""
+    import yaml
 
-    catalogue = mistake_catalogue()
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except OSError as exc:
+        raise SpecError(f"problems/mistakes.yaml: cannot read: {exc.strerror}") from None
+    if not isinstance(data, dict):
+        raise SpecError("problems/mistakes.yaml: must map mistake ids to descriptions")
+    for key, value in data.items():
+        if not isinstance(value, dict) or not all(isinstance(value.get(k), str) for k in ("title", "why", "fix")):
+            raise SpecError(f"problems/mistakes.yaml: {key}: needs title, why and fix as text")
+    return data
+
+
+def _mistakes(r: _Reader, items: list, shared: Path) -> list[dict]:
+    """Each item is a catalogue id, or a mapping {id, title, why, fix}."""
+    known = catalogue(shared) if any(isinstance(i, str) for i in items) else {}
     out = []
     for i, item in enumerate(items):
         mr = r.child("mistakes", items)
         if isinstance(item, str):
-            if item not in catalogue:
+            if item not in known:
                 mr.fail(i, f"{item!r} is not in problems/mistakes.yaml; describe it here "
                            "as a mapping with id, title, why and fix")
-            out.append(dict(catalogue[item], id=item))
+            out.append(dict(known[item], id=item))
         elif isinstance(item, dict):
             m = mr.child(i, item)
             out.append({"id": m.get("id", str), "title": m.get("title", str),

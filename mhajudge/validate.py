@@ -66,17 +66,17 @@ def _use_bank_of(spec: Path) -> None:
     root = spec.resolve().parent.parent
     if (root / "reference").is_dir() and root != bank.root():
         os.environ["MHAJUDGE_BANK"] = str(root)
-        for cached in (bank.root, bank.load_problem, bank.mistake_catalogue, bank.reference_module):
+        for cached in (bank.root, bank.load_problem, bank.reference_module):
             cached.cache_clear()
 
 
 def check_problem(spec: Path, isolate: bool = False) -> ProblemCheck:
     from . import bank, spec as spec_mod
     from .cases import build
-    from .diagnose import _Raised, _run_mistake, diagnose_report, mistake_functions
-    from .judge import _verdict_for, judge_file
+    from .diagnose import Raised, run_mistake, diagnose_report, mistake_functions
+    from .judge import verdict_for, judge_file
     from .results import CaseResult, Report
-    from .runner import RunResult
+    from .sandbox.replies import RunResult
 
     result = ProblemCheck(problem=spec.stem, path=str(spec))
     try:
@@ -108,14 +108,14 @@ def check_problem(spec: Path, isolate: bool = False) -> ProblemCheck:
                 if not fns:
                     verdict, answer = "accepted", None
                 else:
-                    answer = _run_mistake(fns[min(k, len(fns) - 1)], case)
-                    if isinstance(answer, _Raised):  # as the child reports a candidate's exception
+                    answer = run_mistake(fns[min(k, len(fns) - 1)], case)
+                    if isinstance(answer, Raised):  # as the child reports a candidate's exception
                         raised = str(answer)
                         run = RunResult("raised", exception=raised, message=f"{answer}: raised by the mistake")
                         answer = None
                     else:
                         run = RunResult("ok", answer=answer)
-                    verdict, message = _verdict_for(case, run)[:2]
+                    verdict, message = verdict_for(case, run)[:2]
                 r = CaseResult(case.name, case.group, verdict, answer=answer,
                                message=message if fns else "", exception=raised)
                 r.case, r.fn = case, case.fn

@@ -53,7 +53,7 @@ def orphaned_judge_children() -> list[int]:
             continue
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"mhajudge/child.py" not in f.read():
+                if b"mhajudge/sandbox/child.py" not in f.read():
                     continue
             with open(f"/proc/{pid}/stat", "rb") as f:
                 stat = f.read()

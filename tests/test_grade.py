@@ -171,7 +171,7 @@ def test_fail_under_and_bad_flags(submissions):
 
 def test_a_submission_that_breaks_the_judge_still_gets_a_row(submissions, monkeypatch):
     from mhajudge import grading, judge
-    from mhajudge.runner import Limits
+    from mhajudge.sandbox.runner import Limits
 
     real = judge.judge_file
 

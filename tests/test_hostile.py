@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from conftest import run_cli
-from mhajudge.isolation import bwrap_problem
+from mhajudge.sandbox.isolation import bwrap_problem
 
 MODES = ["plain", pytest.param("isolated", marks=pytest.mark.skipif(
     bwrap_problem() is not None, reason=f"no bubblewrap here: {bwrap_problem()}"))]
@@ -258,7 +258,7 @@ import pathlib
 import sysconfig
 import signal
 
-from mhajudge import cgroup
+from mhajudge.sandbox import cgroup
 
 STRICT = dict(parse_constant=lambda name: pytest.fail(f"non-strict JSON constant {name} in the report"))
 
@@ -440,7 +440,7 @@ def test_isolated_view_has_no_banned_package_in_any_interpreter(tmp_path):
 
 @pytest.mark.skipif(bwrap_problem() is not None, reason=f"no bubblewrap here: {bwrap_problem()}")
 def test_the_isolated_view_holds_only_the_standard_library_and_numpy():
-    from mhajudge.isolation import bwrap_prefix
+    from mhajudge.sandbox.isolation import bwrap_prefix
 
     walk = ("import os, sys\nbad = []\n"
             "for top in ('/usr', '/lib', '/bin', '/sbin', sys.base_prefix, sys.prefix, '/tmp', '/etc'):\n"
@@ -464,17 +464,20 @@ def test_memory_is_bounded_per_submission(tmp_path, mode, how):
     """Three forks of 900 MB each (each under the 2 GiB per-process cap), or a 2.5 GB
     memfd (outside the address space): the submission as a whole is stopped."""
     hog = {
-        "forks": ("    kids = []\n    for _ in range(3):\n        pid = os.fork()\n        if pid == 0:\n"
-                  "            b = bytearray(900 * 2**20)\n            for i in range(0, len(b), 4096):\n"
-                  "                b[i] = 1\n            os._exit(0)\n        kids.append(pid)\n"
-                  "    import time\n    time.sleep(0.01)\n"
-                  "    for pid in kids:\n        _, st = os.waitpid(pid, 0)\n"
-                  "        if st != 0:\n            raise MemoryError('a fork was stopped')\n"),
+        "forks": ("    import select, time\n    r, w = os.pipe()\n    kids = []\n    for _ in range(3):\n"
+                  "        pid = os.fork()\n        if pid == 0:\n            b = bytearray(900 * 2**20)\n"
+                  "            for i in range(0, len(b), 4096):\n                b[i] = 1\n"
+                  "            os.write(w, b'x')\n            time.sleep(30)\n            os._exit(0)\n"
+                  "        kids.append(pid)\n    got, end = b'', time.time() + 6\n"
+                  "    while len(got) < 3 and time.time() < end:\n"
+                  "        if select.select([r], [], [], 0.5)[0]:\n            got += os.read(r, 3)\n"
+                  "    for pid in kids:\n        os.kill(pid, 9)\n"
+                  "    if len(got) < 3:\n        raise MemoryError('a fork was stopped')\n"),
         "memfd": ("    fd = os.memfd_create('hog')\n    chunk = b'x' * (64 << 20)\n"
                   "    for _ in range(40):\n        os.write(fd, chunk)\n"),
     }[how]
     body = CORRECT.replace("    s = Q @", hog + "    s = Q @")
-    code, report = judge_json(tmp_path, mode, body, time_limit=30)
+    code, report = judge_json(tmp_path, mode, body, "--samples", time_limit=30)
     first = report["cases"][0]
     assert first["verdict"] in ("memory-limit", "runtime-error"), first
     assert report["verdict"] != "accepted"

@@ -13,7 +13,7 @@ import torch.nn.functional as F  # noqa: E402
 from conftest import ROOT  # noqa: E402
 from mhajudge import bank  # noqa: E402
 from mhajudge.cases import build  # noqa: E402
-from mhajudge.child import PEAK_LEAF  # noqa: E402
+from mhajudge.author import PEAK_LEAF  # noqa: E402
 from mhajudge.judge import judge_file  # noqa: E402
 
 REF = bank.reference_module("flash_attention")

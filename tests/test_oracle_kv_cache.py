@@ -15,7 +15,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from mhajudge import bank  # noqa: E402
 from mhajudge.cases import build  # noqa: E402
-from mhajudge.child import step_leaf  # noqa: E402
+from mhajudge.author import step_leaf  # noqa: E402
 
 CASES = build(bank.load_problem("kv-cache"), secret="oracle")
 

@@ -21,7 +21,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mhajudge import bank, cases
-from mhajudge.child import with_generators
+from mhajudge.sandbox.programs import with_generators
 
 stats = bank.reference_module("stats", "drivers")
 sampling = bank.reference_module("sampling", "drivers")
@@ -420,7 +420,7 @@ def test_child_reads_a_frame_written_just_before_the_grandchild_exits(monkeypatc
     import os
     import select as select_mod
 
-    from mhajudge import child as child_mod, wire
+    from mhajudge.sandbox import fork as fork_mod, wire
 
     marker = b"\x00frame-marker\x00"
     r, w = os.pipe()
@@ -440,9 +440,8 @@ def test_child_reads_a_frame_written_just_before_the_grandchild_exits(monkeypatc
             return [], [], []                                     # ...but this poll saw nothing
         return real_select(rlist, wlist, xlist, timeout)
 
-    monkeypatch.setattr(child_mod.select, "select", poll_that_times_out_first)
-    zygote = child_mod.Child.__new__(child_mod.Child)
-    zygote.wire = wire
+    monkeypatch.setattr(fork_mod.select, "select", poll_that_times_out_first)
+    zygote = fork_mod.Forker(wire)
     try:
         reply = zygote._collect(r, pid, marker, time.perf_counter(), 5.0)
     finally:

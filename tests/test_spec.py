@@ -13,6 +13,7 @@ BASE = yaml.safe_load((ROOT / "problems" / "sdpa.yaml").read_text())
 def write(tmp_path, data, name="sdpa.yaml"):
     folder = tmp_path / "problems"
     folder.mkdir(exist_ok=True)
+    (folder / "mistakes.yaml").write_text((ROOT / "problems" / "mistakes.yaml").read_text())  # the catalogue beside it
     path = folder / name
     path.write_text(yaml.safe_dump(data, sort_keys=False) if not isinstance(data, str) else data)
     return path

@@ -21,8 +21,7 @@ import math
 
 import numpy as np
 
-from mhajudge.check import Outcome, check_answer
-from mhajudge.child import PEAK_LEAF
+from mhajudge.author import PEAK_LEAF, Outcome, check_answer
 
 MIB = 1 << 20
 

@@ -17,8 +17,7 @@ cache), ``scale`` (of the weights, default ``1/sqrt(E)``: unsaturated attention)
 
 import numpy as np
 
-from mhajudge.check import Outcome, check_answer, compare_leaf
-from mhajudge.child import step_leaf
+from mhajudge.author import Outcome, check_answer, compare_leaf, step_leaf
 from mhajudge_reference.kv_cache import attention_step
 
 CACHE = ("K_cache", "V_cache")

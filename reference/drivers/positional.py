@@ -14,7 +14,7 @@ adds ``positions = start + arange(L)``, the positions of a decoding window, with
 
 import numpy as np
 
-from mhajudge.generators import tensors
+from mhajudge.author import tensors
 
 
 def rope(rng, params, dtype, index):

@@ -37,8 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mhajudge.check import Outcome
-from mhajudge.errors import SpecError
+from mhajudge.author import Outcome, SpecError
 from mhajudge_reference.drivers import stats
 
 MARGIN = 0.002       # no cumulative probability this close to top_p (float error is ~1e-15)

@@ -48,20 +48,18 @@ def encode(value, blobs: list[bytes]):
     raise WireError(f"cannot send a value of type {type(value).__name__}")
 
 
-def decode(obj, blobs: list[bytes], make_rng=None):
-    """The inverse of :func:`encode`; ``{"$rng": seed}`` becomes a Generator."""
+def decode(obj, blobs: list[bytes]):
+    """The inverse of :func:`encode`."""
     if isinstance(obj, dict):
         if "$a" in obj:
             return read_npy(blobs[obj["$a"]])
         if "$t" in obj:
-            return tuple(decode(v, blobs, make_rng) for v in obj["$t"])
+            return tuple(decode(v, blobs) for v in obj["$t"])
         if "$d" in obj:
-            return {k: decode(v, blobs, make_rng) for k, v in obj["$d"].items()}
-        if "$rng" in obj and make_rng is not None:
-            return make_rng(obj["$rng"])
+            return {k: decode(v, blobs) for k, v in obj["$d"].items()}
         raise WireError(f"unknown value tag in {sorted(obj)}")
     if isinstance(obj, list):
-        return [decode(v, blobs, make_rng) for v in obj]
+        return [decode(v, blobs) for v in obj]
     return obj
 
 
@@ -136,15 +134,15 @@ def _header(raw: bytes) -> tuple[dict, list[int]]:
     return msg, sizes
 
 
-def _payload(msg: dict, blobs: list[bytes], make_rng):
+def _payload(msg: dict, blobs: list[bytes]):
     payload = msg.pop("payload", None)
     try:
-        return decode(payload, blobs, make_rng) if payload is not None else None
+        return decode(payload, blobs) if payload is not None else None
     except (IndexError, KeyError, TypeError, AttributeError, ValueError, RecursionError) as exc:
         raise WireError(f"frame payload is malformed: {exc!r}"[:300]) from None
 
 
-def read_frame(fd: int, max_bytes: int, make_rng=None):
+def read_frame(fd: int, max_bytes: int):
     """Read one frame: returns ``(msg, payload)``; raises WireError if too big."""
     (size,) = struct.unpack("<Q", read_exact(fd, 8))
     if size > MAX_HEADER:
@@ -153,7 +151,7 @@ def read_frame(fd: int, max_bytes: int, make_rng=None):
     if sum(sizes) > max_bytes:
         raise WireError(f"the answer is {sum(sizes):,} bytes, over the limit of {max_bytes:,}")
     blobs = [read_exact(fd, s) for s in sizes]
-    return msg, _payload(msg, blobs, make_rng)
+    return msg, _payload(msg, blobs)
 
 
 def frame_size(data) -> int | None:
@@ -173,7 +171,7 @@ def frame_size(data) -> int | None:
     return 8 + size + sum(sizes)
 
 
-def unpack(frame: bytes, make_rng=None):
+def unpack(frame: bytes):
     """One whole frame held in memory: ``(msg, payload)``, as :func:`read_frame` gives."""
     (size,) = struct.unpack("<Q", frame[:8])
     msg, sizes = _header(frame[8:8 + size])
@@ -181,4 +179,4 @@ def unpack(frame: bytes, make_rng=None):
     for s in sizes:
         blobs.append(frame[pos:pos + s])
         pos += s
-    return msg, _payload(msg, blobs, make_rng)
+    return msg, _payload(msg, blobs)

@@ -17,14 +17,14 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import cgroup, wire
-from .untrusted import clean
+from ..untrusted import clean
 from .replies import Loaded, RunResult, case_result, probe_loaded  # noqa: F401 - RunResult is part of this API
 
-CHILD = Path(__file__).with_name("child.py")
+from . import CHILD, CHILD_FILES
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")
 PROCESS_LIMIT = 64  # processes the candidate's uid may have at once (root is never limited)
@@ -125,7 +125,7 @@ class Sandbox:
         """Start the child and send it the load request; do not wait."""
         from . import isolation
 
-        from .source import SourceError, read_source
+        from ..source import SourceError, read_source
 
         try:
             source = read_source(self.file, within=self.within)
@@ -149,7 +149,7 @@ class Sandbox:
                str(0 if self.isolate else os.getpid()), self.tmpdir or ""]
         cwd = self.tmpdir  # bubblewrap's private /tmp when isolated
         if self.isolate:
-            cmd = isolation.bwrap_prefix([CHILD, CHILD.with_name("wire.py"), CHILD.with_name("answers.py")]) + cmd
+            cmd = isolation.bwrap_prefix(CHILD_FILES) + cmd
         # One control group for all the submission's processes, where the machine has them.
         self.group = cgroup.Group(self.limits.memory_bytes, PROCESS_LIMIT + 8)
         cmd = self.group.wrap(cmd)

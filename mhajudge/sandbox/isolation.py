@@ -217,7 +217,7 @@ def bwrap_problem() -> str | None:
     """None when bubblewrap works here; otherwise why not (said once to the user)."""
     if not shutil.which("bwrap"):
         return "bubblewrap (bwrap) is not installed"
-    from .runner import CHILD
+    from . import CHILD
 
     cmd = bwrap_prefix([CHILD]) + [sys.executable, "-I", "-c", "import numpy"]
     try:
@@ -238,7 +238,7 @@ def resolve(isolate: bool | None, *, secret: bool, grading: bool) -> bool:
     default and, where it cannot be had, the judge refuses to judge rather than run
     hostile code beside the secret: an explicit ``False`` is the only way round.
     """
-    from .errors import JudgeError
+    from ..errors import JudgeError
 
     if isolate is False:
         return False

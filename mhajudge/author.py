@@ -1,0 +1,157 @@
+"""The whole surface a problem author plugs into, in one place.
+
+A problem is data (``problems/ID.yaml``) and a few Python modules under
+``reference/`` (``ID.py`` the reference solution, ``mistakes/ID.py`` the named
+mistakes as code, optionally ``drivers/ID.py`` for cases the built-in ``tensors``
+generator cannot describe). The judge knows no problem by name: what a problem may
+plug in is listed here, each hook with its type and what it must do, the way
+pytest's ``hookspec.py`` lists a plugin's hooks. Modules are checked when they are
+loaded (:func:`check_module`): an unknown hook whose name is close to a real one
+(``CHECK``, ``match_mistake_exactly``), a hook of the wrong type, or a draft with an
+unknown key (``expect`` for ``expected``) is a :class:`SpecError` naming the file
+and the field, never a behaviour silently turned off.
+
+Drivers and mistakes modules import what they need from here, and only from here::
+
+    from mhajudge.author import Outcome, compare, PEAK_LEAF, step_leaf
+
+The written guide, with a worked example, is ``reference/README.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .check import Outcome, check_answer, compare, compare_leaf
+from .errors import SpecError
+from .generators import tensors
+from .sandbox.programs import PEAK_LEAF, step_leaf
+
+__all__ = ["Outcome", "check_answer", "compare", "compare_leaf", "SpecError", "tensors", "PEAK_LEAF", "step_leaf",
+           "HOOKS", "DRAFT_KEYS", "check_module", "check_draft"]
+
+
+# -- the hooks ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Hook:
+    """One thing a module may define: its kind, the call it must accept, what it does."""
+    module: str       # "drivers" or "mistakes"
+    kind: str         # "mapping of functions", "function", "mapping"
+    params: tuple     # the parameters each function must accept, in order
+    doc: str
+
+
+HOOKS: dict[str, Hook] = {
+    # reference/drivers/ID.py ------------------------------------------------------
+    "GENERATORS": Hook("drivers", "mapping of functions", ("rng", "params", "dtype", "index"), """
+        ``{name: generator}``; a spec's case group says ``generator: name``. A
+        generator gets a seeded ``numpy.random.Generator``, the group's ``params``
+        (a dict), the case's dtype (``"float64"``/``"float32"``) and the index of the
+        case in its group, and returns the call's arguments ``{param: value}`` or a
+        *draft*: a dict with ``args`` and any of :data:`DRAFT_KEYS`."""),
+    "CHECKS": Hook("drivers", "mapping of functions", ("case", "answer"), """
+        ``{name: check}``; a draft says ``check: name`` to replace the tolerance
+        comparison. A check gets the :class:`mhajudge.cases.Case` (with ``meta``)
+        and the candidate's flat answer ``{leaf: ndarray}`` (for a memory program,
+        with :data:`PEAK_LEAF`) and returns an :class:`Outcome`; it may set
+        ``verdict`` (``"memory-limit"``) and ``details`` (text shown under a failing
+        case, never with ``--hide``)."""),
+    "match_mistake": Hook("drivers", "function", ("case", "answer", "mistake_answer"), """
+        For custom-checked (random) cases: does the candidate's ``answer`` behave like
+        ``mistake_answer``, the mistake's own answer on the same inputs? Returns a bool."""),
+    "match_mistake_exact": Hook("drivers", "function", ("case", "answer", "mistake"), """
+        Like ``match_mistake``, given the mistake function itself (when its law can be
+        computed exactly, as for a sampler). Used instead of ``match_mistake`` when both exist."""),
+    "mistake_exception": Hook("drivers", "function", ("case", "mistake"), """
+        Which builtin exception class (a name such as ``"ValueError"``) the mistake
+        raises on the case, or None, without running it; for custom-checked cases."""),
+    # reference/mistakes/ID.py -----------------------------------------------------
+    "MISTAKES": Hook("mistakes", "mapping", (), """
+        ``{mistake id: {entry point: function or [functions]}}``: each named mistake of
+        the spec as code, in every form candidates write it. Runs only in the judge."""),
+    "ACCEPTED": Hook("mistakes", "mapping", (), """
+        ``{entry point: [functions]}``: other conventions the contract accepts (their
+        answers are accepted alternatives, e.g. a fully masked row as zeros)."""),
+}
+
+DRAFT_KEYS: dict[str, str] = {
+    "args": "{param: value} for the call (required)",
+    "program": '"call" (default), "repeat" (with vary) or "steps" (with steps); see mhajudge.sandbox.programs',
+    "vary": "for repeat: a list of keyword overrides, one call each (e.g. {'rng': {'$rng': seed}})",
+    "steps": "for steps: a list of {args, kwargs} calls; {'$prev': i} is part i of the previous return",
+    "memory": "true: measure the call's peak memory into the answer's $peak_bytes leaf",
+    "expected": "the answer, or a list of accepted answers (default: the reference's)",
+    "check": "the name of a function in CHECKS that replaces the tolerance comparison",
+    "meta": "anything the check needs",
+}
+
+
+# -- the check ---------------------------------------------------------------------
+
+def _close(name: str, known) -> str | None:
+    """The known name ``name`` is probably a misspelling of."""
+    lower = {k.lower(): k for k in known}
+    hit = difflib.get_close_matches(name.lower(), list(lower), n=1, cutoff=0.8)
+    return lower[hit[0]] if hit else None
+
+
+def _accepts(fn, params: tuple) -> bool:
+    try:
+        inspect.signature(fn).bind(*params)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to read (a builtin): trust it
+        return True
+    return True
+
+
+def check_module(module, kind: str, where: str) -> None:
+    """Refuse a drivers/mistakes module with a misspelt or mis-typed hook.
+
+    ``kind`` is ``"drivers"`` or ``"mistakes"``; ``where`` names the file for the
+    message (``reference/drivers/sampling.py``).
+    """
+    mine = {n: h for n, h in HOOKS.items() if h.module == kind}
+    for name, value in vars(module).items():
+        if name.startswith("_") or inspect.ismodule(value):
+            continue
+        if name not in mine:
+            guess = _close(name, mine)
+            if guess and name != guess:
+                raise SpecError(f"{where}: {name}: not a hook (did you mean {guess}?); the hooks of a "
+                                f"{kind} module are {', '.join(mine)} (see mhajudge/author.py)")
+            continue
+        _check_hook(name, mine[name], value, where)
+
+
+def _check_hook(name: str, hook: Hook, value, where: str) -> None:
+    if hook.kind == "function":
+        if not callable(value) or not _accepts(value, hook.params):
+            raise SpecError(f"{where}: {name}: must be a function ({', '.join(hook.params)})")
+        return
+    if not isinstance(value, Mapping):
+        raise SpecError(f"{where}: {name}: must be a dict, not a {type(value).__name__}")
+    for key, item in value.items():
+        if hook.kind == "mapping of functions":
+            if not callable(item) or not _accepts(item, hook.params):
+                raise SpecError(f"{where}: {name}[{key!r}]: must be a function ({', '.join(hook.params)})")
+        elif name == "MISTAKES" and not isinstance(item, Mapping):
+            raise SpecError(f"{where}: {name}[{key!r}]: must be a dict {{entry point: function or [functions]}}")
+
+
+def check_draft(draft: dict, where: str) -> None:
+    """Refuse a draft (a generator's return value) with an unknown key."""
+    for key in draft:
+        if key not in DRAFT_KEYS:
+            guess = _close(str(key), DRAFT_KEYS)
+            hint = f" (did you mean {guess!r}?)" if guess else ""
+            raise SpecError(f"{where}: the draft has an unknown key {key!r}{hint}; "
+                            f"known keys: {', '.join(DRAFT_KEYS)} (see mhajudge/author.py)")
+
+
+Generator = Callable[..., Mapping]  # (rng, params, dtype, index) -> args or a draft
+Check = Callable[..., Outcome]      # (case, answer) -> Outcome

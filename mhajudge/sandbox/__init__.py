@@ -1,0 +1,44 @@
+"""The sandbox: running untrusted candidate code, and the protocol it is spoken to in.
+
+The judge (:mod:`.runner`) starts one child process per submission
+(:mod:`.child`, optionally inside bubblewrap, :mod:`.isolation`, and a control
+group, :mod:`.cgroup`). The child is trusted: it never runs candidate code itself.
+It screens the source (:mod:`.guard`), then forks one process per case
+(:mod:`.fork`), which imports the candidate and runs a *program*
+(:mod:`.programs`). Frames travel in the format of :mod:`.wire`; answers are
+flattened along the problem's answer tree (:mod:`.answers`); every reply from a
+case is read as hostile input (:mod:`.replies`).
+
+Protocol (frames of :mod:`wire`):
+
+- judge -> child, first: ``{"op": "load", "file", "source", "entry_points", "forbidden"}``;
+  child -> judge: ``{"op": "load-failed", "verdict", "message", "line"}`` when this
+  trusted process refuses the source itself (a syntax error, a banned import
+  written in it), else ``{"op": "probe", "reply", "ended", "measured"}`` for the
+  import in a probe fork.
+- judge -> child, per case: ``{"op": "case", "id", "program", "time_limit"}`` with the
+  inputs as payload; child -> judge: ``{"op": "result", "id", "reply", "ended",
+  "measured"}`` with the case's answer as payload.
+
+``reply`` (and the payload) is what the forked process said: candidate code ran
+there, so the judge reads it as hostile input (:mod:`.replies`). ``ended``
+and ``measured`` are what this process saw from outside: ``ended`` is set when no
+reply came (``{"status": "time-limit"}``, ``"signal"`` with its number, ``"exited"``
+with its code, ``"runtime-error"`` for an unreadable reply or a flood), and
+``measured`` holds ``wall_s``, ``cpu_s`` and ``rss_bytes`` (the case's process and
+everything below it, from ``wait4``) and ``base_cpu_s`` / ``base_rss_bytes`` (what
+a fork that does nothing costs).
+
+Memory: a program may set ``"memory": true``: the peak of NumPy/Python allocations
+during the calls (``tracemalloc``) is reported as ``peak_bytes``; the judge adds the
+larger of it and the peak resident memory measured from outside to the answer as
+the leaf ``$peak_bytes`` (an int64 scalar), which a problem's custom check reads;
+the default comparison ignores leaves it does not expect.
+"""
+
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CHILD = HERE / "child.py"
+# The files the child loads: all that is bound into an isolated view of the judge.
+CHILD_FILES = [HERE / f"{name}.py" for name in ("child", "wire", "answers", "programs", "guard", "fork")]

@@ -1,0 +1,330 @@
+"""The sandboxed child: the trusted zygote that imports the candidate in forks.
+
+Run as a script (``python -I child.py CMD_FD RESULT_FD ...``), never imported by the
+candidate's process as part of the ``mhajudge`` package: the package is not in
+``sys.modules`` here, so an ``import mhajudge`` by the candidate is caught by the
+import guard like any other banned module. Its siblings (wire, answers, programs,
+guard, fork) are loaded by path. The protocol it speaks is in :mod:`mhajudge.sandbox`.
+"""
+
+from __future__ import annotations
+
+import ast
+import ctypes
+import importlib.abc
+import importlib.util
+import inspect
+import os
+import resource
+import signal
+import sys
+import time
+import tracemalloc
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+def _load_sibling(name: str):
+    spec = importlib.util.spec_from_file_location(f"_mhajudge_{name}", os.path.join(HERE, f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The child's own modules, loaded by path (the mhajudge package is not importable here).
+# programs first: it takes the builtin exception classes before any candidate code runs.
+programs = _load_sibling("programs")
+guard = _load_sibling("guard")
+fork = _load_sibling("fork")
+ForbiddenImport, ImportGuard = guard.ForbiddenImport, guard.ImportGuard
+
+
+class Child:
+    """The trusted zygote: it never runs candidate code itself.
+
+    It compiles and screens the source, then forks once per case; the candidate
+    is imported (executed) only inside each forked grandchild, which has already
+    closed the channels to the judge. So code that runs at import time cannot
+    forge frames, tamper with the zygote, or leak state into the next case.
+    """
+
+    def __init__(self, cmd_fd: int, result_fd: int):
+        import numpy  # noqa: F401 - loaded once here, shared by every fork
+
+        self.cmd_fd = cmd_fd
+        self.result_fd = result_fd
+        self.wire = _load_sibling("wire")
+        self.answers = _load_sibling("answers")
+        self.forker = fork.Forker(self.wire, (cmd_fd, result_fd))
+        self.functions: dict = {}
+        self.guard: ImportGuard | None = None
+        self.filename = ""
+        self.code = None
+        self.forbidden: list[str] = []
+        self.entry_points: list[dict] = []
+
+    # -- io ----------------------------------------------------------------
+    def send(self, msg: dict, payload=None) -> None:
+        self.wire.write_frame(self.result_fd, self.wire.pack(msg, payload))
+
+    def receive(self):
+        return self.wire.read_frame(self.cmd_fd, 1 << 34)
+
+    # -- loading -------------------------------------------------------------
+    def load(self, msg: dict) -> None:
+        """Compile and screen the source here; import it in a probe fork."""
+        self.filename = filename = msg["file"]
+        self.forbidden = msg["forbidden"]
+        self.entry_points = msg["entry_points"]
+        source = msg["source"].encode("utf-8", "surrogateescape")
+        try:
+            tree = ast.parse(source, filename)
+            self.code = compile(tree, filename, "exec")
+        except (SyntaxError, ValueError) as exc:
+            kind = type(exc).__name__
+            line = getattr(exc, "lineno", None)
+            text = (getattr(exc, "text", None) or "").rstrip()
+            pointer = f"\n    {text}" if text else ""
+            return self.send({"op": "load-failed", "verdict": "load-error", "line": line,
+                              "message": f"{kind} at line {line}: {getattr(exc, 'msg', exc)}{pointer}"})
+        found = guard.static_forbidden(tree, self.forbidden)
+        if found:
+            name, line = found
+            return self.send({"op": "load-failed", "verdict": "forbidden", "line": line,
+                              "message": f"line {line} imports '{name}', which is not allowed: "
+                                         f"solve the problem with NumPy and the standard library"})
+        out = self.forker.run(self.probe, float(msg.get("time_limit", 20.0)))
+        out.pop("payload", None)
+        self.send({"op": "probe", **out})  # the probe's reply is the candidate's: the judge vets it
+
+    def import_candidate(self) -> dict | None:
+        """In a grandchild: execute the candidate's module; a load-failed reply or None."""
+        filename = self.filename
+        self.guard = ImportGuard(self.forbidden)
+        sys.meta_path.insert(0, self.guard)
+        module = type(sys)("candidate")
+        module.__file__ = filename
+        sys.modules["candidate"] = module
+        try:
+            exec(self.code, module.__dict__)
+        except ForbiddenImport as exc:
+            return {"status": "load-failed", "verdict": "forbidden", "message": str(exc), "module": exc.name,
+                    "line": programs.candidate_line(exc.__traceback__, filename)}
+        except MemoryError:
+            return {"status": "load-failed", "verdict": "memory-limit", "line": None,
+                    "message": "ran out of memory while importing the file"}
+        except SystemExit as exc:
+            return {"status": "load-failed", "verdict": "load-error", "line": None,
+                    "message": f"the file called sys.exit({exc.code!r}) while being imported"}
+        except BaseException as exc:  # noqa: BLE001 - anything at import is a load error
+            d = programs.describe_exception(exc, filename)
+            return {"status": "load-failed", "verdict": "load-error", "line": d["line"],
+                    "message": f"importing the file raised {d['type']}: {d['text']}{d['where']}"}
+        if self.guard.attempts:
+            return {"status": "load-failed", "verdict": "forbidden", "line": None, "module": self.guard.attempts[0],
+                    "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}
+        self.functions = {}
+        self.missing = {}
+        for ep in self.entry_points:
+            name, params = ep["name"], ep["params"]
+            fn = module.__dict__.get(name)
+            expected = f"{name}({', '.join(params)})"
+            if fn is None:
+                self.missing[name] = f"no function named `{name}`; expected `def {expected}:`"
+                continue
+            if not callable(fn):
+                self.missing[name] = f"`{name}` is a {type(fn).__name__}, not a function; expected `def {expected}:`"
+                continue
+            try:
+                sig = inspect.signature(fn)
+            except (TypeError, ValueError):
+                sig = None
+            if sig is not None:
+                required = [p.split("=")[0] for p in params if "=" not in p]
+                optional = {p.split("=")[0]: None for p in params if "=" in p}
+                try:
+                    sig.bind(*required, **optional)
+                except TypeError:
+                    self.missing[name] = (f"`{name}{sig}` does not match the expected signature "
+                                          f"`{expected}` (argument names and count matter)")
+                    continue
+            self.functions[name] = fn
+        return None
+
+    def probe(self):
+        failed = self.import_candidate()
+        if failed:
+            return failed, None
+        return {"status": "loaded", "missing": self.missing}, None
+
+    def run_one(self, program: dict, inputs):
+        failed = self.import_candidate()
+        if failed:
+            return {"status": "runtime-error", "message": f"the file no longer imports: {failed['message']}"}, None
+        return self.execute(program, inputs)
+
+    # -- running ---------------------------------------------------------------
+    def run_case(self, msg: dict, inputs) -> None:
+        """Fork, import and run the program in the grandchild, relay what came back."""
+        limit = float(msg.get("time_limit", 10.0))
+        program = msg["program"]
+        out = self.forker.run(lambda: self.run_one(program, inputs), limit, baseline=bool(program.get("memory")))
+        payload = out.pop("payload", None)
+        self.send({"op": "result", "id": msg["id"], **out}, payload)
+
+    def execute(self, program: dict, inputs):
+        """Run a program in the grandchild; returns ``(reply, flat answer)``."""
+        fn = self.functions[program["fn"]]
+        tree = program["returns"]
+        kind = program.get("kind", "call")
+        memory = bool(program.get("memory"))
+        inputs = programs.with_generators(inputs)
+        if memory:
+            tracemalloc.start()
+        t0 = time.perf_counter()
+        try:
+            results = programs.call_program(fn, kind, inputs, self.answers.AnswerError, self.answers.describe(tree))
+            elapsed = time.perf_counter() - t0
+        except self.answers.AnswerError as exc:
+            return {"status": "bad-answer", "message": str(exc)}, None
+        except ForbiddenImport as exc:
+            return {"status": "forbidden", "module": exc.name, "message": str(exc)}, None
+        except MemoryError:
+            return {"status": "memory-limit", "message": "ran out of memory (MemoryError)"}, None
+        except RecursionError as exc:
+            d = programs.describe_exception(exc, self.filename)
+            return {"status": "runtime-error", "exception": "RecursionError",
+                    "message": f"RecursionError: maximum recursion depth exceeded{d['where']}"}, None
+        except SystemExit as exc:
+            return {"status": "runtime-error", "exception": "SystemExit",
+                    "message": f"the function called sys.exit({exc.code!r})"}, None
+        except BaseException as exc:  # noqa: BLE001
+            d = programs.describe_exception(exc, self.filename)
+            return {"status": "raised", "exception": d["code"],
+                    "message": f"{d['type']}: {d['text']}{d['where']}"}, None
+        reply = {"status": "ok", "time_s": elapsed}
+        if memory:
+            if not tracemalloc.is_tracing():
+                return {"status": "forbidden", "message": "the code stopped the judge's memory measurement "
+                                                          "(tracemalloc), which is not allowed"}, None
+            reply["peak_bytes"] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        if self.guard is not None and self.guard.attempts:
+            return {"status": "forbidden", "module": self.guard.attempts[0],
+                    "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}, None
+        try:
+            answer = programs.shape_answer(results, kind, tree, self.answers)  # copies: later calls cannot alter it
+        except self.answers.AnswerError as exc:
+            return {"status": "bad-answer", "message": str(exc)}, None
+        if kind == "call" and not memory:
+            timing = program.get("timing", {})
+            args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})
+            reply["time_s"] = programs.median_time(lambda: fn(*args, **kwargs), timing.get("budget", 0.02),
+                                          timing.get("most", 5), first=elapsed)
+        return reply, answer
+
+    def serve(self) -> None:
+        import gc
+
+        gc.freeze()  # forks then do not copy pages just because the collector walked them
+        self.forker.calibrate()
+        while True:
+            try:
+                msg, payload = self.receive()
+            except EOFError:
+                return
+            op = msg.get("op")
+            if op == "load":
+                self.load(msg)
+            elif op == "case":
+                self.run_case(msg, payload)
+            elif op == "exit":
+                return
+
+
+def set_limits(memory_bytes: int, nproc: int) -> None:
+    """Before any candidate code runs: cap the address space and processes, no core dumps."""
+    if memory_bytes > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    if nproc > 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+# Loaded before privileges are dropped, in case the new uid cannot read them.
+PRELOAD = ("math", "functools", "itertools", "collections", "typing", "dataclasses", "random",
+           "heapq", "bisect", "operator", "copy", "numbers", "statistics", "time", "json")
+
+
+def drop_privileges(uid: int) -> None:
+    """Become ``uid`` for good (when started as root), after loading what we need."""
+    import importlib
+
+    for name in PRELOAD + ("numpy.random", "numpy.linalg", "numpy.fft"):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def become_subreaper() -> None:
+    """Orphans of the candidate's processes stay below this one (Linux), so the
+    judge finds and kills them even after a setsid or a double fork."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def _prctl(option: int, value: int) -> None:
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def stop_everything(own_uid: bool, folder: str) -> None:
+    """The judge is gone or asked us to stop: kill all the candidate started, remove
+    the case folder, exit. With a uid of our own, ``kill(-1)`` reaches every process
+    of that uid, however detached; otherwise what is below us (we are a subreaper)."""
+    if own_uid:
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process of this uid but this one
+        except OSError:
+            pass
+    fork.reap_all()
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+    os._exit(0)
+
+
+def main() -> None:
+    argv = sys.argv[1:] + [""] * 8
+    cmd_fd, result_fd = int(argv[0]), int(argv[1])
+    memory, uid, nproc = int(argv[2] or 0), int(argv[3] or -1), int(argv[4] or 0)
+    parent, folder = int(argv[5] or 0), argv[6]
+    set_limits(memory, nproc)
+    become_subreaper()
+    _prctl(4, 0)  # PR_SET_DUMPABLE 0: no process of our uid may ptrace us or open our /proc files
+    own_uid = uid >= 0 and os.geteuid() == 0
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop_everything(own_uid, folder))
+    if parent:  # if the judge dies (even by SIGKILL), we hear SIGTERM and clean up
+        _prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:
+            stop_everything(False, folder)
+    # A candidate's prints go to stdout/stderr, which the judge caps and ignores.
+    child = Child(cmd_fd, result_fd)
+    if own_uid:
+        drop_privileges(uid)
+        _prctl(4, 0)  # a change of uid resets it
+    child.serve()
+    stop_everything(own_uid, folder)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""One case's process: forked by the trusted child, watched from outside.
+
+Candidate code runs only in such a process. What it sends back is read as hostile
+input by the judge (:mod:`mhajudge.sandbox.replies`); what this module observes from
+outside is trusted: whether the process answered in time, how it ended, and what it
+and every process below it used (``wait4``: CPU time, peak resident memory), so
+the judge can bound what the candidate claims. Standard library only: the child
+loads this file by path.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import time
+
+FRAME_CAP = 320 << 20  # bytes read from one case before it is stopped: more than any answer the judge takes
+
+
+class Forker:
+    """Runs work in a forked process and watches it (one per child)."""
+
+    def __init__(self, wire, close_fds: tuple = ()):
+        self.wire = wire
+        self.close_fds = close_fds  # the child's channels to the judge: closed in every fork
+        self.base_cpu_s = 0.0       # the CPU time of a fork that does nothing
+        self.reaped = [0.0, 0]      # CPU seconds and peak bytes of the processes reaped after a case
+
+    def calibrate(self) -> None:
+        """Measure what an empty fork costs (the least of three)."""
+        self.base_cpu_s = min(null_fork()[0] for _ in range(3))
+
+    def run(self, work, limit: float, baseline: bool = False) -> dict:
+        """Run ``work()`` in a forked grandchild: ``{"reply", "payload", "ended", "measured"}``.
+
+        Everything the grandchild sends (``reply`` and ``payload``) is the candidate's
+        to forge: candidate code runs in that process and can find the marker and the
+        pipe. The judge reads it as hostile input. What this trusted process observed
+        from outside is in ``ended`` (set when no reply came: a kill, an exit, the time
+        limit) and ``measured`` (wall clock, the CPU time and peak resident memory of
+        the grandchild and of every process below it, from ``wait4``). With
+        ``baseline``, a grandchild that does nothing is measured first, so the judge
+        can subtract what a fork costs.
+        """
+        measured = {"base_cpu_s": self.base_cpu_s}
+        if baseline:
+            measured["base_rss_bytes"] = null_fork()[1]
+        r, w = os.pipe()
+        marker = os.urandom(16)
+        self.reaped = [0.0, 0]
+        start = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:  # grandchild: from here on, candidate code may run
+            os.close(r)
+            for fd in self.close_fds:  # the candidate cannot talk to the judge directly
+                os.close(fd)
+            try:
+                os.setpgid(0, 0)
+                reply, payload = work()
+                frame = self.wire.pack(reply, payload)
+            except MemoryError:
+                frame = self.wire.pack({"status": "memory-limit", "message": "ran out of memory"})
+            except BaseException as exc:  # noqa: BLE001
+                frame = self.wire.pack({"status": "runtime-error",
+                                        "message": f"the answer could not be sent: {exc!r}"[:500]})
+            try:
+                self.wire.write_frame(w, marker + frame)
+            finally:
+                os._exit(0)
+        os.close(w)
+        try:
+            out = self._collect(r, pid, marker, start, limit)
+        finally:
+            os.close(r)
+            reap_all(self.reaped)
+        cpu, rss = out.pop("usage")
+        measured.update(wall_s=out.pop("wall_s"), cpu_s=cpu + self.reaped[0], rss_bytes=max(rss, self.reaped[1]))
+        out["measured"] = measured
+        return out
+
+    def _collect(self, r: int, pid: int, marker: bytes, start: float, limit: float) -> dict:
+        """Read the grandchild's marked frame, or kill it when time runs out."""
+        data = bytearray()
+        deadline = start + limit
+        exited = None
+        out: dict = {"reply": None}
+        while (frame := find_frame(data, marker, self.wire)) is None:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                out["ended"] = {"status": "time-limit", "limit_s": limit}
+                break
+            ready, _, _ = select.select([r], [], [], min(left, 0.05))
+            if ready:
+                chunk = os.read(r, 1 << 20)
+                if chunk and len(data) < FRAME_CAP:
+                    data += chunk
+                    continue
+                if chunk:  # far more than any answer: stop reading, it will be killed
+                    out["ended"] = {"status": "runtime-error", "why": "flood"}
+                    break
+            if exited is not None:
+                break  # it has ended and nothing more came: no frame
+            done, status, usage = os.wait4(pid, os.WNOHANG)
+            if done:
+                exited = (status, usage)  # look once more: its frame may have landed after the select
+        out["wall_s"] = time.perf_counter() - start
+        if exited is None:  # a reply, a flood or the time limit: the grandchild goes now
+            kill(pid)
+            _, status, usage = os.wait4(pid, 0)
+            exited = (status, usage)
+        status, usage = exited
+        out["usage"] = (usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024)
+        if frame is not None:
+            try:
+                reply, payload = self.wire.unpack(frame)
+            except Exception as exc:  # noqa: BLE001
+                out["ended"] = {"status": "runtime-error", "why": "unreadable", "error": str(exc)[:300]}
+                return out
+            out["reply"] = reply
+            if payload is not None:
+                out["payload"] = payload
+            return out
+        if "ended" not in out:
+            if os.WIFSIGNALED(status):
+                out["ended"] = {"status": "signal", "signal": os.WTERMSIG(status)}
+            else:
+                out["ended"] = {"status": "exited", "code": os.WEXITSTATUS(status)}
+        return out
+
+def kill(pid: int) -> None:
+    """SIGKILL a case's process and its process group."""
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def find_frame(data, marker: bytes, wire):
+    """The complete frame after ``marker`` in ``data``, or None."""
+    at = data.find(marker)
+    if at < 0:
+        return None
+    frame = bytes(data[at + len(marker):])
+    size = wire.frame_size(frame)
+    return frame if size is not None and len(frame) >= size else None
+
+
+def null_fork() -> tuple[float, int]:
+    """What a grandchild that does nothing costs: CPU seconds and peak resident bytes."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    _, _, usage = os.wait4(pid, 0)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+
+def reap_all(reaped: list | None = None) -> None:
+    """Kill and reap every process still below us after a case, adding what each
+    used to ``reaped`` (CPU seconds, the largest peak resident bytes).
+
+    This process is a subreaper: what the case started, even detached with
+    setsid or a double fork, has become our direct child once its parent died.
+    """
+    path = f"/proc/{os.getpid()}/task/{os.getpid()}/children"
+    for _ in range(20):
+        try:
+            with open(path) as f:
+                kids = [int(x) for x in f.read().split()]
+        except (OSError, ValueError):
+            kids = []
+        for k in kids:
+            try:
+                os.kill(k, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for k in kids:
+            _account(k, 0, reaped)
+        while _account(-1, os.WNOHANG, reaped):  # zombies left by earlier cases
+            pass
+        if not kids:
+            return
+
+
+def _account(pid: int, options: int, reaped: list | None) -> bool:
+    """Reap ``pid`` (or any child), adding what it used to ``reaped``."""
+    try:
+        done, _, usage = os.wait4(pid, options)
+    except ChildProcessError:
+        return False
+    if done and reaped is not None:
+        reaped[0] += usage.ru_utime + usage.ru_stime
+        reaped[1] = max(reaped[1], usage.ru_maxrss * 1024)
+    return bool(done)

@@ -1,0 +1,154 @@
+"""How a candidate's function is called and its outcome described: the *programs*.
+
+The same code drives the candidate in its case's process and the reference (and
+the named mistakes) in the judge, so both are called, timed and flattened alike.
+
+Programs (the only ways the judge can drive a candidate):
+
+- ``call``: one call ``fn(*args, **kwargs)``; the answer is its flattened return.
+- ``repeat``: the same call once per item of ``vary`` (each item a dict of
+  keyword overrides, e.g. a seed or ``{"$rng": seed}``); each leaf of the
+  answer is stacked along a new first axis.
+- ``steps``: a sequence of calls; an argument ``{"$prev": i}`` is replaced by
+  part ``i`` of the previous call's return value (e.g. a KV cache handed back).
+  Each step keeps its own leaves, named ``step {k} {leaf}`` (``step 0 out_t``,
+  ``step 2 K_cache``), since their shapes may change from step to step.
+
+Standard library and NumPy only: the child loads this file by path.
+"""
+
+from __future__ import annotations
+
+import builtins
+import time
+import traceback
+
+PEAK_LEAF = "$peak_bytes"  # the answer leaf a memory-bound check reads (the judge fills it)
+
+# Taken when this file loads, before any candidate code exists: the builtin exception
+# classes by identity, so a class the candidate names "ValueError" is not one.
+_type = type
+_BUILTIN_EXCEPTIONS = {id(c): n for n, c in vars(builtins).items() if isinstance(c, type) and issubclass(c, BaseException)}
+_KEEP_ALIVE = [c for c in vars(builtins).values() if isinstance(c, type) and issubclass(c, BaseException)]
+
+
+def exception_code(exc: BaseException) -> str:
+    """The nearest builtin exception class of ``exc`` (``ValueError`` for a subclass of
+    it), found by identity, never by a name the candidate chose."""
+    for klass in _type(exc).__mro__:
+        name = _BUILTIN_EXCEPTIONS.get(id(klass))
+        if name:
+            return name
+    return "BaseException"
+
+
+def candidate_line(tb, filename: str) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(tb):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line
+
+
+def describe_exception(exc: BaseException, filename: str) -> dict:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+    where = ""
+    if frames:
+        f = frames[-1]
+        where = f" (line {f.lineno}: {(f.line or '').strip()[:80]})"
+    try:
+        text = str(exc)
+    except BaseException:  # noqa: BLE001 - a candidate's __str__ may raise
+        text = "(the exception's message could not be read)"
+    if len(text) > 500:
+        text = text[:500] + "..."
+    return {"type": _type(exc).__name__, "code": exception_code(exc), "text": text, "where": where,
+            "line": frames[-1].lineno if frames else None}
+
+
+def with_generators(value, copy_arrays: bool = False):
+    """``{"$rng": seed}`` anywhere in the inputs becomes ``np.random.default_rng(seed)``.
+
+    The wire sends such a marker as a plain dict, so each side makes the generators
+    itself, a fresh one per marker (e.g. one per item of a ``repeat`` program's
+    ``vary``): the child for the candidate, the judge for the reference and the
+    mistakes, which also copy the arrays (``copy_arrays``: trusted code must not
+    change a case's inputs, which other submissions share).
+    """
+    import numpy as np
+
+    if isinstance(value, dict):
+        if set(value) == {"$rng"}:
+            return np.random.default_rng(value["$rng"])
+        return {k: with_generators(v, copy_arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_generators(v, copy_arrays) for v in value]
+    if isinstance(value, tuple):
+        return tuple(with_generators(v, copy_arrays) for v in value)
+    if copy_arrays and isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="") -> list:
+    """Call ``fn`` as the program says; the raw return value of each call."""
+    args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})
+    if kind == "call":
+        return [fn(*args, **kwargs)]
+    if kind == "repeat":
+        return [fn(*args, **{**kwargs, **extra}) for extra in inputs["vary"]]
+    if kind == "steps":
+        results, prev = [], None
+        for step in inputs["steps"]:
+            step_args = [prev[a["$prev"]] if isinstance(a, dict) and "$prev" in a else a
+                         for a in step["args"]]
+            prev = fn(*step_args, **step.get("kwargs", {}))
+            if not isinstance(prev, (tuple, list)):
+                raise answer_error(f"step {len(results)} returned a {type(prev).__name__}, "
+                                f"expected a tuple {describe}")
+            results.append(prev)
+        return results
+    raise ValueError(f"unknown program kind {kind!r}")
+
+
+def median_time(call, budget: float = 0.02, most: int = 5, first: float | None = None) -> float:
+    """A steady time for ``call()``: the median of up to ``most`` timings within
+    ``budget`` seconds (``first`` is one already taken). Used for the candidate
+    here and for the reference in the judge, so both are timed alike. Once one
+    timing exists, a repeat that raises ends the repeats (their results are unused).
+    """
+    times = [] if first is None else [first]
+    while not times or (len(times) < most and sum(times) < budget):
+        start = time.perf_counter()
+        try:
+            call()
+        except BaseException:
+            if not times:
+                raise
+            break
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
+
+
+def step_leaf(step: int, name: str) -> str:
+    """The name of leaf ``name`` of step ``step`` in a ``steps`` answer."""
+    return f"step {step} {name}"
+
+
+def shape_answer(results: list, kind: str, tree, answers) -> dict:
+    """Flatten each result along ``tree``; stack them for repeat, name them per step for steps."""
+    import numpy as np
+
+    flats = [answers.flatten(r, tree) for r in results]
+    if kind == "call":
+        return flats[0]
+    if kind == "steps":
+        return {step_leaf(k, name): value for k, flat in enumerate(flats) for name, value in flat.items()}
+    stacked = {}
+    for name in flats[0]:
+        parts = [f[name] for f in flats]
+        if len({p.shape for p in parts}) != 1:
+            shapes = ", ".join(sorted({str(p.shape) for p in parts}))
+            raise answers.AnswerError(f"{name}: the shape changes from call to call: {shapes}")
+        stacked[name] = np.stack(parts)
+    return stacked
