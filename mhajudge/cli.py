@@ -371,6 +371,10 @@ def grade(
     Keep MHAJUDGE_SECRET in your CI's secrets: it changes every hidden case.
     Exit 0 when every submission was judged, whatever the verdicts.
 
+    DIR is treated as hostile: a source larger than 256 KiB (262,144 bytes), a
+    symlink leading outside its submission, a FIFO, socket or device, or an
+    unreadable file gets a load-error row saying why, and is never run.
+
     Examples:
 
       [bold]mhajudge grade submissions/ --problem sdpa[/bold]
