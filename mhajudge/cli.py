@@ -45,11 +45,21 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False)
 
 
+def _said(label: str, style: str, text):
+    """``label: text`` for the terminal, the text as plain characters: a message may
+    hold file names from a graded folder, which are neither markup nor escapes."""
+    from rich.text import Text
+
+    from .untrusted import clean
+
+    return Text.assemble((label, style), " ", clean(text))
+
+
 def _fail(exc: JudgeError) -> None:
     err = _console(stderr=True)
-    err.print(f"[bold red]error:[/bold red] {exc}", soft_wrap=True)
+    err.print(_said("error:", "bold red", exc), soft_wrap=True)
     if exc.hint:
-        err.print(f"[dim]hint:[/dim] {exc.hint}", soft_wrap=True)
+        err.print(_said("hint:", "dim", exc.hint), soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -298,30 +308,38 @@ def _run_watch(file: Path, problem: Optional[str], format: Format, hide: bool, s
     return Watch(file, problem, _console(), hide=hide, no_record=no_record, judge=judge).forever()
 
 
+def _json(obj) -> str:
+    """Strict JSON: candidate text cleaned, NaN and infinities as null (``formats.plain``)."""
+    from .formats import plain
+
+    return json.dumps(plain(obj), indent=2, allow_nan=False) + "\n"
+
+
 def _emit_run(run: dict, format: Format) -> None:
     from . import formats
 
     if format == Format.json:
-        sys.stdout.write(json.dumps(run, indent=2) + "\n")
+        sys.stdout.write(_json(run))
     elif format == Format.junit:
-        sys.stdout.write(formats.junit([run], run["problem"]))
+        sys.stdout.write(formats.junit([formats.plain(run)], str(run["problem"])))
     else:
-        sys.stdout.write(json.dumps(formats.gradescope(run), indent=2) + "\n")
+        sys.stdout.write(_json(formats.gradescope(run)))
 
 
 def _emit_grade(result: dict, format: Format, csv_path: Optional[Path], output: Optional[Path]) -> None:
     """One grade object out in the asked format (to --output or stdout), and the CSV."""
     from . import formats
 
+    result = formats.plain(result)  # also for `merge`, whose input is any JSON file
     if format == Format.table:
         formats.render_grade(result, _console())
         text = None
     elif format == Format.json:
-        text = json.dumps(result, indent=2) + "\n"
+        text = _json(result)
     elif format == Format.junit:
         text = formats.junit(result["submissions"], result["problem"])
     else:
-        text = json.dumps(formats.gradescope_many(result), indent=2) + "\n"
+        text = _json(formats.gradescope_many(result))
     try:
         if text is not None:
             if output:
@@ -362,6 +380,10 @@ def grade(
     2 GiB and 72 processes per submission, in all, where the judge can make control
     groups (root in most CI containers); elsewhere those bounds hold per process.
     Exit 0 when every submission was judged, whatever the verdicts.
+
+    DIR is treated as hostile: a source larger than 256 KiB (262,144 bytes), a
+    symlink leading outside its submission, a FIFO, socket or device, or an
+    unreadable file gets a load-error row saying why, and is never run.
 
     Examples:
 

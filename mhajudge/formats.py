@@ -3,15 +3,60 @@
 Every format is made from the JSON objects of ``../shared/CLI.md`` (a run
 object, or a grade object ``{"problem", "submissions": [...]}``), so that
 ``mhajudge merge`` can render merged shard reports in any format too.
+
+Reports carry text the candidate controls (exception messages) and names the
+submissions folder controls: :func:`plain` makes a report strict JSON data
+(no escapes or control characters, no NaN or infinity), and each format then
+writes it in its own safe way (XML 1.0 characters only, quoted CSV fields).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
+import re
 import xml.etree.ElementTree as ET
 
+from .untrusted import TEXT_LIMIT, clean
+
 POINTS = 100.0  # a submission's maximum score in Gradescope's layout
+PLAIN_LIMIT = 4 * TEXT_LIMIT  # characters of one string kept in a report (a row's path is far shorter)
+
+
+def plain(obj):
+    """A report (or any JSON-like tree) that ``json.dumps(..., allow_nan=False)``
+    takes and any strict reader accepts: strings through :func:`untrusted.clean`
+    (no terminal escapes, no control characters but tab and newline, no lone
+    surrogates, capped), NaN and infinities as null."""
+    if isinstance(obj, str):
+        return clean(obj, limit=PLAIN_LIMIT)
+    if isinstance(obj, bool) or obj is None or isinstance(obj, int):
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {str(k): plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v) for v in obj]
+    return plain(str(obj))
+
+
+def _number(value, default: float = 0.0) -> float:
+    """A number from a report for showing; null, NaN or junk shows as ``default``."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return default
+    return value if math.isfinite(value) else default
+
+
+# What XML 1.0 cannot hold even as a character reference.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(value) -> str:
+    return _NOT_XML.sub("", clean(value, limit=PLAIN_LIMIT))
 
 
 def _case_weights(run: dict) -> list[float]:
@@ -23,33 +68,37 @@ def _case_weights(run: dict) -> list[float]:
 
 def junit(runs: list[dict], problem: str) -> str:
     """One <testsuite> per submission, one <testcase> per case."""
+    problem = _xml(problem)
     root = ET.Element("testsuites", name=f"mhajudge {problem}")
     totals = {"tests": 0, "failures": 0, "errors": 0}
     total_time = 0.0
     for run in runs:
-        name = run.get("path") or run.get("file") or "submission"
+        name = _xml(run.get("path") or run.get("file") or "submission")
         cases = run.get("cases", [])
         failures = sum(c["verdict"] == "wrong-answer" for c in cases)
         errors = sum(c["verdict"] not in ("accepted", "wrong-answer") for c in cases)
         if not cases:  # nothing ran: the whole submission is one error
             errors = 1
-        time_s = float(run.get("time_s") or 0.0)
-        suite = ET.SubElement(root, "testsuite", name=str(name), tests=str(max(len(cases), 1)),
+        time_s = _number(run.get("time_s"))
+        suite = ET.SubElement(root, "testsuite", name=name, tests=str(max(len(cases), 1)),
                               failures=str(failures), errors=str(errors), skipped="0", time=f"{time_s:.3f}")
         props = ET.SubElement(suite, "properties")
         for key in ("problem", "verdict", "passed", "total", "score"):
-            ET.SubElement(props, "property", name=key, value=str(run.get(key, "")))
+            ET.SubElement(props, "property", name=key, value=_xml(run.get(key, "")))
         if not cases:
+            verdict = _xml(run.get("verdict", "load-error"))
             tc = ET.SubElement(suite, "testcase", classname=f"{problem}.{name}", name="load", time="0")
-            ET.SubElement(tc, "error", message=run.get("verdict", "load-error"), type=run.get("verdict", "load-error")
-                          ).text = "; ".join(run.get("notes", []))
+            notes = "; ".join(map(str, run.get("notes", [])))
+            ET.SubElement(tc, "error", message=verdict, type=verdict).text = _xml(notes)
         for c in cases:
-            tc = ET.SubElement(suite, "testcase", classname=f"{problem}.{name}", name=f"[{c['group']}] {c['name']}",
-                               time=f"{float(c.get('time_s') or 0):.6f}")
+            verdict = _xml(c["verdict"])
+            tc = ET.SubElement(suite, "testcase", classname=f"{problem}.{name}",
+                               name=_xml(f"[{c['group']}] {c['name']}"), time=f"{_number(c.get('time_s')):.6f}")
             if c["verdict"] == "wrong-answer":
-                ET.SubElement(tc, "failure", message="wrong-answer", type="wrong-answer").text = c.get("message", "")
+                ET.SubElement(tc, "failure", message="wrong-answer", type="wrong-answer"
+                              ).text = _xml(c.get("message", ""))
             elif c["verdict"] != "accepted":
-                ET.SubElement(tc, "error", message=c["verdict"], type=c["verdict"]).text = c.get("message", "")
+                ET.SubElement(tc, "error", message=verdict, type=verdict).text = _xml(c.get("message", ""))
         totals["tests"] += max(len(cases), 1)
         totals["failures"] += failures
         totals["errors"] += errors
@@ -63,6 +112,7 @@ def junit(runs: list[dict], problem: str) -> str:
 
 def gradescope(run: dict, points: float = POINTS) -> dict:
     """The results.json an LMS autograder reads, for one submission."""
+    run = plain(run)
     cases = run.get("cases", [])
     shares = _case_weights(run)
     tests = []
@@ -80,10 +130,10 @@ def gradescope(run: dict, points: float = POINTS) -> dict:
     lines += [f"diagnosis {d['id']}: {d['message']}" for d in run.get("diagnoses", [])]
     lines += list(run.get("notes", []))
     return {
-        "score": round(points * float(run.get("score", 0.0)), 4),
+        "score": round(points * _number(run.get("score")), 4),
         "max_score": points,
         "output": "\n".join(lines),
-        "execution_time": round(float(run.get("time_s") or 0.0), 3),
+        "execution_time": round(_number(run.get("time_s")), 3),
         "tests": tests,
     }
 
@@ -97,46 +147,63 @@ def gradescope_many(grade: dict, points: float = POINTS) -> dict:
 CSV_FIELDS = ["path", "verdict", "passed", "total", "score", "time_s", "diagnoses", "notes"]
 
 
+def _cell(value) -> str:
+    """A CSV text field: one line, no control characters, and never read as a
+    formula by a spreadsheet (a leading = + - @ gets a quote, as OWASP advises)."""
+    text = " ".join(clean(value, limit=PLAIN_LIMIT).split())
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def csv_text(grade: dict) -> str:
-    """One row per submission, for spreadsheets."""
+    """One row per submission, for spreadsheets (every field quoted where needed)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     for r in grade["submissions"]:
-        writer.writerow({"path": r["path"], "verdict": r["verdict"], "passed": r["passed"], "total": r["total"],
-                         "score": r.get("score", 0.0), "time_s": r.get("time_s", ""),
-                         "diagnoses": " ".join(d["id"] for d in r.get("diagnoses", [])),
-                         "notes": " | ".join(r.get("notes", []))})
+        time_s = r.get("time_s", "")
+        writer.writerow({"path": _cell(r["path"]), "verdict": _cell(r["verdict"]), "passed": r["passed"],
+                         "total": r["total"], "score": _number(r.get("score")),
+                         "time_s": "" if time_s in ("", None) else _number(time_s),
+                         "diagnoses": _cell(" ".join(d["id"] for d in r.get("diagnoses", []))),
+                         "notes": _cell(" | ".join(map(str, r.get("notes", []))))})
     return buf.getvalue()
+
+
+WHY_WIDTH = 120  # characters of a note or a message in the summary table (JSON keeps it all)
 
 
 def _why(row: dict) -> str:
     """The diagnoses, else what stopped the submission from loading."""
     if row.get("diagnoses"):
         return ", ".join(d["id"] for d in row["diagnoses"])
+    text = ""
     if row.get("notes"):
-        return "; ".join(row["notes"])[:80]
-    if row["verdict"] in ("load-error", "forbidden") and row.get("cases"):
-        return row["cases"][0].get("message", "")[:80]
-    return ""
+        text = "; ".join(map(str, row["notes"]))
+    elif row["verdict"] in ("load-error", "forbidden") and row.get("cases"):
+        text = str(row["cases"][0].get("message", ""))
+    return text if len(text) <= WHY_WIDTH else text[:WHY_WIDTH - 3] + "..."
 
 
 def render_grade(grade: dict, console) -> None:
-    """The summary table for people."""
+    """The summary table for people. Every cell is plain text (rich.text.Text), never
+    markup: a name like ``[red]x[/red].py`` is shown as it is."""
     from rich.table import Table
     from rich.text import Text
 
     from .render import STYLE
+    from .untrusted import shown_name
 
+    grade = plain(grade)
     subs = grade["submissions"]
-    table = Table(title=f"{grade['problem']}: {len(subs)} submissions", title_justify="left")
+    table = Table(title=Text(f"{grade['problem']}: {len(subs)} submissions"), title_justify="left")
     for col, justify in (("submission", "left"), ("verdict", "left"), ("passed", "right"),
                          ("score", "right"), ("time", "right"), ("diagnoses", "left")):
         table.add_column(col, justify=justify, overflow="fold")
     for r in subs:
-        table.add_row(r["path"], Text(r["verdict"], STYLE.get(r["verdict"], "")), f"{r['passed']}/{r['total']}",
-                      f"{100 * float(r.get('score', 0)):.0f}%", f"{float(r.get('time_s') or 0):.2f} s",
-                      _why(r))
+        table.add_row(Text(shown_name(str(r["path"]))), Text(str(r["verdict"]), STYLE.get(r["verdict"], "")),
+                      Text(f"{r['passed']}/{r['total']}"), Text(f"{100 * _number(r.get('score')):.0f}%"),
+                      Text(f"{_number(r.get('time_s')):.2f} s"), Text(_why(r)))
     console.print(table)
     accepted = sum(r["verdict"] == "accepted" for r in subs)
-    console.print(f"{accepted}/{len(subs)} accepted" + (f" in {grade['time_s']:.1f} s" if "time_s" in grade else ""))
+    took = f" in {_number(grade['time_s']):.1f} s" if grade.get("time_s") is not None else ""
+    console.print(Text(f"{accepted}/{len(subs)} accepted{took}"))

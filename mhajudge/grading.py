@@ -7,63 +7,194 @@
 The cases are drawn once and shared by every submission (each still runs in its
 own child process). Rows are sorted by path, whatever order the workers finish
 in. A submission that breaks the judge itself still gets a row.
+
+The folder is hostile (see :func:`find_submissions`): its file names, its
+symlinks and its bytes are all the submitters'. Every file is vetted by
+:func:`mhajudge.source.read_source` when found, so what cannot be judged gets a
+load-error row without a sandbox ever starting, and what is judged is a
+private copy of the bytes read (:func:`_row`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+import stat
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import JudgeError
+from .source import SourceError, read_source
 
 PREFERRED = ("solution.py", "main.py", "submission.py")
 SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".ipynb_checkpoints"}
+MAX_SCAN = 1000   # entries looked at inside one submission folder
+MAX_DEPTH = 8     # folders below a submission folder that are looked into
 
 
 @dataclass
 class Submission:
-    path: str                  # as shown in reports: relative to the graded folder
-    file: Path | None          # the .py file to judge, or None when it cannot be chosen
-    problem: str = ""          # why no file was chosen
+    path: str                  # as shown in reports: relative to the graded folder, see report_name
+    file: Path | None          # the .py file to judge, or None when it cannot be judged
+    problem: str = ""          # why not
+    within: Path | None = None  # the folder the file must stay inside: DIR, or the submission folder
+
+
+_NEEDS_ESCAPE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def report_name(name: str) -> str:
+    """A file name as reports keep it: printable, one line, valid UTF-8, and
+    one-to-one (two different names never share a row's ``path``).
+
+    Undecodable bytes become ``\\xNN``, control characters (newlines included),
+    bidirectional overrides and lone surrogates ``\\n``, ``\\t``, ``\\r`` or ``\\uNNNN``,
+    and a backslash ``\\\\``; every other character is kept as it is.
+    """
+    if not _NEEDS_ESCAPE.search(name):
+        return name
+
+    def one(m):
+        ch = m.group()
+        code = ord(ch)
+        if ch in _SHORT:
+            return _SHORT[ch]
+        if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8 (os.fsdecode's surrogateescape)
+            return f"\\x{code - 0xDC00:02x}"
+        return f"\\u{code:04x}"
+    return _NEEDS_ESCAPE.sub(one, name)
+
+
+_SHORT = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _scan(folder: Path) -> tuple[list[Path], str]:
+    """The ``.py`` entries under ``folder`` (files, or whatever else bears the name),
+    or why they cannot be told.
+
+    Symlinked folders are never entered (no loops, nothing outside); at most
+    MAX_SCAN entries are looked at, and MAX_DEPTH folders deep.
+    """
+    found, seen, deeper, todo = [], 0, False, [(folder, 0)]
+    while todo:
+        where, depth = todo.pop()
+        try:
+            with os.scandir(where) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            if where == folder:
+                return [], f"cannot read the folder: {exc.strerror}"
+            continue
+        for entry in entries:
+            seen += 1
+            if seen > MAX_SCAN:
+                return [], (f"the folder holds more than {MAX_SCAN:,} entries; not judged "
+                            "(a submission is a few files: is a virtual environment or a data set inside?)")
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name in SKIP_DIRS:
+                    continue
+                if depth < MAX_DEPTH:
+                    todo.append((Path(entry.path), depth + 1))
+                else:
+                    deeper = True
+            elif entry.name.endswith(".py"):
+                found.append(Path(entry.path))
+    if not found:
+        return [], "the folder holds no .py file" + (
+            f" (folders nested more than {MAX_DEPTH} deep are not looked into)" if deeper else "")
+    return sorted(found), ""
+
+
+def _has_header(file: Path, folder: Path) -> bool:
+    try:
+        return "# mhajudge:" in read_source(file, within=folder)[:2000]
+    except SourceError:
+        return False
 
 
 def _pick(folder: Path) -> tuple[Path | None, str]:
-    files = sorted(p for p in folder.rglob("*.py")
-                   if not SKIP_DIRS.intersection(p.relative_to(folder).parts[:-1]))
-    if not files:
-        return None, "the folder holds no .py file"
+    files, why = _scan(folder)
+    if why:
+        return None, why
     if len(files) == 1:
         return files[0], ""
     for name in PREFERRED:
         for f in files:
             if f.name == name and f.parent == folder:
                 return f, ""
-    headed = [f for f in files if "# mhajudge:" in f.read_text(encoding="utf-8", errors="replace")[:2000]]
+    headed = [f for f in files if _has_header(f, folder)]
     if len(headed) == 1:
         return headed[0], ""
-    names = ", ".join(str(f.relative_to(folder)) for f in files[:6])
+    names = ", ".join(report_name(str(f.relative_to(folder))) for f in files[:6])
     return None, (f"the folder holds several .py files ({names}); name the one to judge "
                   f"solution.py or give it a `# mhajudge: ID` header")
 
 
+def _vetted(sub: Submission, shown: str = "") -> Submission:
+    """The submission, or a load-error one saying why its file cannot be judged."""
+    if sub.file is not None:
+        try:
+            read_source(sub.file, within=sub.within)
+        except SourceError as exc:
+            return Submission(sub.path, None, f"{shown}: {exc}" if shown else str(exc), sub.within)
+    return sub
+
+
+def _entry(folder: Path, entry: os.DirEntry) -> Submission | None:
+    """What one entry of the graded folder is: a submission, a row saying why it
+    cannot be one, or None when it is not meant as one (a README, say)."""
+    path = report_name(entry.name)
+    try:
+        is_link, is_dir = entry.is_symlink(), entry.is_dir(follow_symlinks=False)
+    except OSError as exc:
+        return Submission(path, None, f"cannot read the entry: {exc.strerror}")
+    if is_dir:
+        file, why = _pick(Path(entry.path))
+        sub = Submission(path, file, why, Path(entry.path))
+        return _vetted(sub, report_name(str(file.relative_to(entry.path))) if file else "")
+    if entry.name.endswith(".py"):
+        return _vetted(Submission(path, Path(entry.path), within=folder))
+    if is_link:  # no .py name: only a link to a folder, or one that leads nowhere, may have been meant
+        try:
+            leads_to_dir = stat.S_ISDIR(os.stat(entry.path).st_mode)
+        except OSError:  # dangling, or a loop
+            return _vetted(Submission(path, Path(entry.path), within=folder))
+        if leads_to_dir:
+            return Submission(path, None, "a symlink to a folder: not judged "
+                                          "(a submission folder must be a real folder inside the graded one)")
+    return None
+
+
 def find_submissions(folder) -> list[Submission]:
-    """Every ``.py`` file directly in ``folder``, and every sub-folder holding one."""
+    """Every ``.py`` file directly in ``folder``, and every sub-folder holding one.
+
+    The folder is hostile: every entry that is or may have been meant as a
+    submission gets exactly one, and only one, row; one that cannot be judged
+    (a symlink leading outside, a FIFO, a device, a file over the size limit,
+    an unreadable file...) gets a load-error row saying why, here, before any
+    sandbox starts. A symlink is followed only when it stays inside the
+    submission: inside ``folder`` for a file directly in it, inside the
+    sub-folder for a file of a sub-folder.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise JudgeError(f"no such folder: {folder}", hint="give the folder that holds the submissions")
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise JudgeError(f"cannot read the folder {folder}: {exc.strerror}") from None
     subs = []
-    for entry in sorted(folder.iterdir()):
+    for entry in entries:
         if entry.name.startswith(".") or entry.name in SKIP_DIRS:
             continue
-        if entry.is_file() and entry.suffix == ".py":
-            subs.append(Submission(entry.name, entry))
-        elif entry.is_dir():
-            file, why = _pick(entry)
-            subs.append(Submission(entry.name, file, why))
+        sub = _entry(folder, entry)
+        if sub is not None:
+            subs.append(sub)
     return sorted(subs, key=lambda s: s.path)
 
 
@@ -88,22 +219,42 @@ def shard_of(subs: list[Submission], shard: tuple[int, int] | None) -> list[Subm
     return [s for s in subs if int(hashlib.sha256(s.path.encode()).hexdigest(), 16) % n == k - 1]
 
 
+def _load_error(sub: Submission, problem, cases, why: str) -> dict:
+    return {"path": sub.path, "problem": problem.id, "file": None, "verdict": "load-error",
+            "passed": 0, "total": len(cases), "cases": [], "diagnoses": [], "score": 0.0,
+            "notes": [why], "time_s": 0.0}
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.py")
+
+
 def _row(sub: Submission, problem, cases, limits, isolate: bool) -> dict:
+    """Judge one submission: what is judged is a private copy of the bytes vetted
+    here, so nothing done to the folder meanwhile (a file swapped for a symlink)
+    and no hostile file name reaches the sandbox."""
+    from .formats import plain
     from .judge import judge_file
 
     if sub.file is None:
-        return {"path": sub.path, "problem": problem.id, "file": None, "verdict": "load-error",
-                "passed": 0, "total": len(cases), "cases": [], "diagnoses": [], "score": 0.0,
-                "notes": [sub.problem], "time_s": 0.0}
+        return plain(_load_error(sub, problem, cases, sub.problem))
     try:
-        report = judge_file(sub.file, problem=problem, cases=cases, limits=limits, hide=True, isolate=isolate)
-        row = {"path": sub.path, **report.to_json()}
+        source = read_source(sub.file, within=sub.within)
+    except SourceError as exc:  # it changed since it was found
+        return plain(_load_error(sub, problem, cases, str(exc)))
+    name = sub.file.name if _PLAIN_NAME.fullmatch(sub.file.name) else "submission.py"
+    try:
+        with tempfile.TemporaryDirectory(prefix="mhajudge-grade-") as tmp:
+            copy = Path(tmp) / name
+            copy.write_bytes(source.encode("utf-8", "surrogateescape"))
+            report = judge_file(copy, problem=problem, cases=cases, limits=limits, hide=True, isolate=isolate)
+            row = {"path": sub.path, **report.to_json()}
     except Exception as exc:  # noqa: BLE001 - one submission must never break the others
-        row = {"path": sub.path, "problem": problem.id, "file": str(sub.file), "verdict": "runtime-error",
+        row = {"path": sub.path, "problem": problem.id, "file": None, "verdict": "runtime-error",
                "passed": 0, "total": len(cases), "cases": [], "diagnoses": [], "score": 0.0,
                "notes": [f"the judge failed on this submission: {type(exc).__name__}: {exc}"],
                "time_s": 0.0, "judge_error": True}
-    return row
+    row["file"] = report_name(str(sub.file))
+    return plain(row)
 
 
 def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limits=None,

@@ -50,10 +50,12 @@ def resolve_problem(file: Path, problem_id: str | None = None):
     """The problem a file is for: --problem, else its header, else its function names."""
     if problem_id:
         return bank.load_problem(problem_id)
+    from .source import SourceError, read_source
+
     try:
-        text = Path(file).read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise JudgeError(f"cannot read {file}: {exc.strerror}") from None
+        text = read_source(file)
+    except SourceError as exc:
+        raise JudgeError(f"{file}: {exc}") from None
     header = read_header(text)
     if header:
         return bank.load_problem(header)
@@ -146,7 +148,8 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     start = time.perf_counter()
     file = Path(file)
     if not file.is_file():
-        raise JudgeError(f"no such file: {file}", hint="give the path of a .py file")
+        what = "not a regular file" if file.exists() else "no such file"
+        raise JudgeError(f"{what}: {file}", hint="give the path of a .py file")
     secret_set = bool(secret or os.environ.get(SECRET_VAR))
     isolate = isolation.resolve(isolate, secret=secret_set, grading=False)
     if secret_set:

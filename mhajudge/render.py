@@ -1,8 +1,14 @@
-"""Showing a report to a person: a rich table, a verdict line, the diagnoses."""
+"""Showing a report to a person: a rich table, a verdict line, the diagnoses.
+
+What the candidate controls (messages, printed output, the file's name) is shown
+as plain text: through :func:`untrusted.clean` (no terminal escapes or control
+characters) and as ``rich.text.Text``, never as markup.
+"""
 
 from __future__ import annotations
 
 from .results import Report
+from .untrusted import clean, shown_name
 
 STYLE = {"accepted": "bold green", "wrong-answer": "bold red", "runtime-error": "bold magenta",
          "time-limit": "bold yellow", "memory-limit": "bold yellow", "load-error": "bold red",
@@ -35,7 +41,7 @@ def render_report(report: Report, console, hide: bool = False) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=f"{report.problem}: {report.file}", title_justify="left", expand=False)
+    table = Table(title=Text(f"{report.problem}: {shown_name(str(report.file))}"), title_justify="left", expand=False)
     table.add_column("case")
     table.add_column("group", style="dim")
     table.add_column("verdict")
@@ -46,8 +52,9 @@ def render_report(report: Report, console, hide: bool = False) -> None:
     for c in report.cases:
         if load_failed and c is not report.cases[0]:
             continue
-        table.add_row(c.name if not load_failed else "(all cases)", c.group, Text(c.verdict, STYLE.get(c.verdict, "")),
-                      _fmt_err(c.max_abs_error), _fmt_time(c.time_s), _short(c.message, load_failed))
+        table.add_row(Text(c.name if not load_failed else "(all cases)"), Text(c.group),
+                      Text(c.verdict, STYLE.get(c.verdict, "")), _fmt_err(c.max_abs_error), _fmt_time(c.time_s),
+                      Text(_short(clean(c.message), load_failed)))
     console.print(table)
     verdict = report.verdict
     line = Text()
@@ -70,9 +77,9 @@ def render_report(report: Report, console, hide: bool = False) -> None:
         body.append(d["fix"])
         console.print(Panel(body, title=f"diagnosis: {d['id']}", title_align="left", border_style="yellow"))
     for note in report.notes:
-        console.print(Text("note: ", "bold cyan") + Text(note))
+        console.print(Text("note: ", "bold cyan") + Text(clean(note)))
     if verdict != "accepted" and (report.stdout.strip() or report.stderr.strip()) and not hide:
-        tail = (report.stderr.strip() or report.stdout.strip())[-1500:]
+        tail = clean((report.stderr.strip() or report.stdout.strip())[-3000:], limit=3000)[-1500:]
         console.print(Panel(Text(tail), title="your program printed", title_align="left", border_style="dim"))
 
 
@@ -82,8 +89,8 @@ def _show_details(cases, console) -> None:
 
     for c in cases:
         if c.verdict != "accepted" and c.details:
-            console.print(f"\n[bold]{c.name}[/bold]")
-            console.print(Text(c.details))
+            console.print(Text("\n" + c.name, "bold"))
+            console.print(Text(clean(c.details, limit=20_000)))
 
 
 def _show_small_failure(cases, console):
@@ -93,6 +100,7 @@ def _show_small_failure(cases, console):
     shows this same case first. Returns the case shown, if any.
     """
     import numpy as np
+    from rich.text import Text
 
     for c in cases:
         case = c.case
@@ -102,7 +110,7 @@ def _show_small_failure(cases, console):
         if sum(a.size for a in arrays) > SMALL or case.program.get("kind") != "call":
             continue
         with np.printoptions(precision=4, suppress=True, linewidth=100):
-            console.print(f"\n[bold]First small failing case:[/bold] {c.name}")
+            console.print(Text.assemble(("\nFirst small failing case:", "bold"), " ", c.name))
             for k, v in case.args.items():
                 console.print(f"  {k} = " + (np.array2string(v, prefix="      ") if isinstance(v, np.ndarray) else repr(v)))
             want = case.expected[0]
@@ -177,6 +185,7 @@ def _show_heatmaps(cases, console) -> None:
     """Expected, got and their difference, side by side, for the first small failing weights."""
     import numpy as np
     from rich.columns import Columns
+    from rich.text import Text
 
     for c in cases:
         if c.verdict != "wrong-answer":
@@ -187,8 +196,8 @@ def _show_heatmaps(cases, console) -> None:
         name, want, got, where = found
         masked = want == 0
         diff = got - want
-        console.print(f"\n[bold]{name}{where} in case {c.name!r}[/bold] "
-                      "(rows: queries, columns: keys; · = masked, weight exactly 0)")
+        console.print(Text.assemble((f"\n{name}{where} in case {c.name!r}", "bold"),
+                                    " (rows: queries, columns: keys; · = masked, weight exactly 0)"))
         hi = float(np.nanmax(np.r_[want.ravel(), got[np.isfinite(got)].ravel(), 1.0]))
         big = float(np.nanmax(np.abs(diff[np.isfinite(diff)]), initial=1e-12))
         console.print(Columns([_grid("expected", want, masked, 0.0, hi), _grid("yours", got, masked, 0.0, hi),
