@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 
 from .history import Attempt, Best
+from .results import COLOURS
 
-STYLE = {"accepted": "green", "wrong-answer": "red", "runtime-error": "magenta",
-         "time-limit": "yellow", "memory-limit": "yellow", "load-error": "red", "forbidden": "red"}
+STYLE = COLOURS  # plain colours in the tables of history and stats
 BAR_WIDTH = 30
 
 

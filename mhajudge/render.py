@@ -7,12 +7,10 @@ characters) and as ``rich.text.Text``, never as markup.
 
 from __future__ import annotations
 
-from .results import Report
+from .results import COLOURS, Report
 from .untrusted import clean, shown_name
 
-STYLE = {"accepted": "bold green", "wrong-answer": "bold red", "runtime-error": "bold magenta",
-         "time-limit": "bold yellow", "memory-limit": "bold yellow", "load-error": "bold red",
-         "forbidden": "bold red"}
+STYLE = {verdict: f"bold {colour}" for verdict, colour in COLOURS.items()}  # verdicts stand out in reports
 SMALL = 64  # show inputs of a failing case when it has at most this many numbers
 
 

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 
 VERDICTS = ("accepted", "wrong-answer", "runtime-error", "time-limit", "memory-limit",
             "load-error", "forbidden")
+# The one colour of each verdict, wherever it is shown (rich style names).
+COLOURS = {"accepted": "green", "wrong-answer": "red", "runtime-error": "magenta", "time-limit": "yellow",
+           "memory-limit": "yellow", "load-error": "red", "forbidden": "red"}
 
 
 @dataclass

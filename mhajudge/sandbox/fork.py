@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import select
 import signal
+import sys
 import time
 
 FRAME_CAP = 320 << 20  # bytes read from one case before it is stopped: more than any answer the judge takes
@@ -64,6 +65,11 @@ class Forker:
             except BaseException as exc:  # noqa: BLE001
                 frame = self.wire.pack({"status": "runtime-error",
                                         "message": f"the answer could not be sent: {exc!r}"[:500]})
+            for stream in (sys.stdout, sys.stderr):  # what it printed reaches the judge's capture
+                try:
+                    stream.flush()
+                except BaseException:  # noqa: BLE001 - a candidate may have replaced or closed it
+                    pass
             try:
                 self.wire.write_frame(w, marker + frame)
             finally:

@@ -1,0 +1,139 @@
+"""The bank: ``list``, ``show``, ``new``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import JudgeError
+
+from . import app, console, complete_id, guard
+
+
+@app.command("list")
+@guard
+def list_cmd() -> None:
+    """The problem bank: id, title, difficulty, tags and your best result so far.
+
+    Example: [bold]mhajudge list[/bold]
+    """
+    from rich.table import Table
+
+    from .. import bank, history
+    from ..progress import best_cell
+
+    best = history.safe("best", default={})
+    table = Table(title="mhajudge problems", title_justify="left")
+    for col in ("id", "title", "difficulty", "tags", "best"):
+        table.add_column(col)
+    for p in bank.load_all():
+        table.add_row(p.id, p.title, p.difficulty, ", ".join(p.tags), best_cell(best.get(p.id)))
+    console().print(table)
+    console().print("[dim]mhajudge show ID for a statement, mhajudge new ID for a starter file[/dim]")
+
+
+@app.command()
+@guard
+def show(
+    problem_id: str = typer.Argument(..., metavar="ID", help="a problem id from `mhajudge list`",
+                                     autocompletion=complete_id),
+    hints: bool = typer.Option(False, "--hints", help="only the hints, one at a time (Enter for the next)"),
+    solution: bool = typer.Option(False, "--solution",
+                                  help="only the reference solution; once you have solved the problem"),
+    force: bool = typer.Option(False, "--force", help="with --solution: show it even if not solved yet"),
+) -> None:
+    """The statement, the signature, a worked sample and the pitfalls of one problem.
+
+    Examples: [bold]mhajudge show sdpa[/bold], [bold]mhajudge show sdpa --hints[/bold],
+    [bold]mhajudge show sdpa --solution[/bold]
+    """
+    from rich.markdown import Markdown
+    from rich.syntax import Syntax
+
+    from .. import bank
+
+    problem = bank.load_problem(problem_id)
+    con = console()
+    if hints or solution:
+        _show_learning(problem, con, hints, solution, force)
+        return
+    con.rule(f"[bold]{problem.id}[/bold]: {problem.title}  [dim]({problem.difficulty})[/dim]")
+    con.print(Markdown(problem.statement))
+    con.print("\n[bold]Signature[/bold]")
+    con.print(Syntax("\n".join(f"def {ep.signature}: ..." for ep in problem.entry_points), "python", word_wrap=True))
+    _show_sample(problem, con)
+    if problem.pitfalls:
+        con.print("\n[bold]Think about[/bold]")
+        for p in problem.pitfalls:
+            con.print(f"  [ ] {p}")
+    con.print(f"\n[dim]mhajudge new {problem.id}  writes a starter file[/dim]")
+
+
+def _show_learning(problem, con, hints: bool, solution: bool, force: bool) -> None:
+    """``show --hints`` / ``--solution``: the logic is in :mod:`mhajudge.learn`."""
+    from .. import learn
+
+    if solution:
+        learn.check_solution_allowed(problem, force)
+    con.rule(f"[bold]{problem.id}[/bold]: {problem.title}")
+    if hints:
+        learn.show_hints(problem, con, interactive=sys.stdin.isatty() and sys.stdout.isatty())
+    if solution:
+        learn.show_solution(problem, con)
+
+
+def _show_sample(problem, con) -> None:
+    import numpy as np
+
+    from ..cases import build
+
+    samples = build(problem, groups="sample")
+    if not samples:
+        return
+    case = samples[0]
+    con.print(f"\n[bold]Worked sample[/bold]: {case.name}")
+    with np.printoptions(precision=4, suppress=True):
+        for k, v in case.args.items():
+            con.print(f"  {k} = {np.array2string(v, prefix='  ' + ' ' * (len(k) + 3)) if isinstance(v, np.ndarray) else repr(v)}")
+        if case.expected:
+            for name, v in case.expected[0].items():
+                con.print(f"  -> {name} = {np.array2string(v, prefix='  ' + ' ' * (len(name) + 6))}")
+        else:
+            con.print(f"  -> raises {case.expect}")
+
+
+def starter_source(problem) -> str:
+    """The starter file's text (in :mod:`mhajudge.starter`, shared with ``practice``)."""
+    from ..starter import starter_source
+
+    return starter_source(problem)
+
+
+@app.command()
+@guard
+def new(
+    problem_id: str = typer.Argument(..., metavar="ID", help="a problem id from `mhajudge list`",
+                                     autocompletion=complete_id),
+    path: Optional[Path] = typer.Argument(None, help="where to write it (default: ID.py with _ for -)"),
+    force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
+) -> None:
+    """Write a starter file: the signature, a docstring and a `# mhajudge: ID` header.
+
+    Example: [bold]mhajudge new mha-projected[/bold] writes mha_projected.py
+    """
+    from .. import bank
+
+    problem = bank.load_problem(problem_id)
+    path = path or Path(problem.id.replace("-", "_") + ".py")
+    if path.is_dir():
+        path = path / (problem.id.replace("-", "_") + ".py")
+    if path.exists() and not force:
+        raise JudgeError(f"{path} exists; not overwriting it", hint="pass --force to replace it, or give another PATH")
+    try:
+        path.write_text(starter_source(problem), encoding="utf-8")
+    except OSError as exc:
+        raise JudgeError(f"cannot write {path}: {exc.strerror}") from None
+    console().print(f"wrote [bold]{path}[/bold]; judge it with [bold]mhajudge run {path}[/bold]")

@@ -1,0 +1,155 @@
+"""Grading many files: ``grade`` and ``merge``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import JudgeError
+
+from . import app, Format, console, guard, isolation_choice, positive, as_json
+
+
+def _emit_grade(result: dict, format: Format, csv_path: Optional[Path], output: Optional[Path]) -> None:
+    """One grade object out in the asked format (to --output or stdout), and the CSV."""
+    from .. import formats
+
+    result = formats.plain(result)  # also for `merge`, whose input is any JSON file
+    if format == Format.table:
+        formats.render_grade(result, console())
+        text = None
+    elif format == Format.json:
+        text = as_json(result)
+    elif format == Format.junit:
+        text = formats.junit(result["submissions"], result["problem"])
+    else:
+        text = as_json(formats.gradescope_many(result))
+    try:
+        if text is not None:
+            if output:
+                output.write_text(text, encoding="utf-8")
+            else:
+                sys.stdout.write(text)
+        if csv_path:
+            csv_path.write_text(formats.csv_text(result), encoding="utf-8")
+    except OSError as exc:
+        raise JudgeError(f"cannot write {exc.filename}: {exc.strerror}") from None
+
+
+@app.command()
+@guard
+def grade(
+    folder: Path = typer.Argument(..., metavar="DIR", help="a folder of submissions: .py files, or folders holding one"),
+    problem: str = typer.Option(..., "--problem", "-p", metavar="ID", help="the problem every submission solves"),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="submissions judged at once (default: the number of cores)"),
+    format: Format = typer.Option(Format.table, "--format", "-f", help="table, json, junit or gradescope"),
+    csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="also write one CSV row per submission"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the report here instead of stdout"),
+    shard: Optional[str] = typer.Option(None, "--shard", metavar="K/N",
+                                        help="judge only shard K of N (a CI matrix); join with `mhajudge merge`"),
+    fail_under: Optional[float] = typer.Option(None, "--fail-under", metavar="RATE",
+                                               help="exit 1 when fewer than this fraction (0-1) of submissions are accepted"),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="SECONDS",
+                                               help="cap each case's wall-clock limit (the spec's, 10 s by default)"),
+    isolate: Optional[bool] = typer.Option(None, "--isolate/--no-isolate",
+                                           help="each submission runs inside bubblewrap, always (exit 2 where it "
+                                                "is missing); --no-isolate runs them with resource limits only, "
+                                                "as your user, with a warning"),
+) -> None:
+    """Judge every submission under DIR, in parallel, one row each.
+
+    Hidden cases stay hidden: no inputs or expected values appear in any output.
+    Keep MHAJUDGE_SECRET in your CI's secrets: it changes every hidden case.
+    Every submission runs isolated (bubblewrap; exit 2 where it is missing). Memory:
+    2 GiB and 72 processes per submission, in all, where the judge can make control
+    groups (root in most CI containers); elsewhere those bounds hold per process.
+    Exit 0 when every submission was judged, whatever the verdicts.
+
+    DIR is treated as hostile: a source larger than 256 KiB (262,144 bytes), a
+    symlink leading outside its submission, a FIFO, socket or device, or an
+    unreadable file gets a load-error row saying why, and is never run.
+
+    Examples:
+
+      [bold]mhajudge grade submissions/ --problem sdpa[/bold]
+
+      [bold]mhajudge grade submissions/ -p sdpa --format json --shard 1/4 -o shard1.json[/bold]
+
+      [bold]mhajudge grade submissions/ -p sdpa --format junit -o junit.xml --csv grades.csv[/bold]
+    """
+    from ..grading import grade as grade_all, parse_shard
+
+    if fail_under is not None and not 0 <= fail_under <= 1:
+        raise JudgeError(f"--fail-under {fail_under} must be a fraction between 0 and 1")
+    progress, stop = _progress_bar(format)
+    try:
+        from ..sandbox.runner import Limits
+
+        limits = Limits(case_time_s=positive(time_limit, "--time-limit"))
+        result = grade_all(folder, problem, jobs=jobs or None, shard=parse_shard(shard), progress=progress,
+                           limits=limits, isolate=isolation_choice(isolate, grading=True))
+    finally:
+        stop()
+    _emit_grade(result, format, csv_path, output)
+    raise typer.Exit(_grade_exit(result, fail_under))
+
+
+def _grade_exit(result: dict, fail_under: Optional[float]) -> int:
+    subs = result["submissions"]
+    if any(r.get("judge_error") for r in subs):
+        console(stderr=True).print("[bold red]error:[/bold red] the judge failed on some submissions (see their notes)")
+        return 2
+    if fail_under is not None and subs:
+        rate = sum(r["verdict"] == "accepted" for r in subs) / len(subs)
+        if rate < fail_under:
+            console(stderr=True).print(f"pass rate {rate:.1%} is under --fail-under {fail_under:.1%}")
+            return 1
+    return 0
+
+
+def _progress_bar(format: Format):
+    """A progress bar on a terminal (stderr), none in CI or when piped."""
+    err = console(stderr=True)
+    if not err.is_terminal or os.environ.get("CI"):
+        return None, lambda: None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err, transient=True)
+    task = bar.add_task("grading", total=None)
+    bar.start()
+
+    def update(done, total, row):
+        bar.update(task, completed=done, total=total)
+
+    return update, bar.stop
+
+
+@app.command()
+@guard
+def merge(
+    reports: list[Path] = typer.Argument(..., metavar="REPORT...", help="JSON reports of `grade --shard K/N`"),
+    format: Format = typer.Option(Format.json, "--format", "-f", help="json (default), table, junit or gradescope"),
+    csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="also write one CSV row per submission"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the merged report here instead of stdout"),
+) -> None:
+    """Join the JSON reports of sharded `grade` runs into one.
+
+    Example: [bold]mhajudge merge shard-*.json -o report.json[/bold]
+    """
+    from ..grading import merge as merge_reports
+
+    loaded = []
+    for path in reports:
+        try:
+            loaded.append(json.loads(path.read_text(encoding="utf-8")))
+        except OSError as exc:
+            raise JudgeError(f"cannot read {path}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise JudgeError(f"{path} is not JSON: {exc}", hint="merge the output of `mhajudge grade --format json`") from None
+    _emit_grade(merge_reports(loaded, [str(p) for p in reports]), format, csv_path, output)

@@ -1,0 +1,116 @@
+"""Judging one file: ``run`` (with ``--watch`` and ``--perf``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import JudgeError
+
+from . import app, Format, console, complete_id, guard, isolation_choice, positive, as_json
+
+
+@app.command()
+@guard
+def run(
+    file: Path = typer.Argument(..., help="the candidate's .py file"),
+    problem: Optional[str] = typer.Option(None, "--problem", "-p", metavar="ID", autocompletion=complete_id,
+                                          help="the problem (default: the file's `# mhajudge: ID` header, "
+                                               "else its function names)"),
+    format: Format = typer.Option(Format.table, "--format", "-f",
+                                  help="table for people; json (the contract), junit (XML) or gradescope (results.json) for tools"),
+    hide: bool = typer.Option(False, "--hide", help="show only name, verdict and error size of hidden cases"),
+    samples: bool = typer.Option(False, "--samples", help="judge the sample cases only (fast feedback)"),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="SECONDS",
+                                               help="cap each case's wall-clock limit (the spec's, 10 s by default)"),
+    watch: bool = typer.Option(False, "--watch", "-w",
+                               help="judge again on every save: samples first, then every case; Ctrl-C stops"),
+    no_record: bool = typer.Option(False, "--no-record",
+                                   help="keep this run out of your history (also MHAJUDGE_NO_RECORD=1; off in CI)"),
+    isolate: Optional[bool] = typer.Option(None, "--isolate/--no-isolate",
+                                           help="run the file inside bubblewrap (no network, a read-only view of "
+                                                "Python and NumPy only, its own PID namespace and uid). Default: "
+                                                "isolated when MHAJUDGE_SECRET is set (exit 2 where bubblewrap is "
+                                                "missing), else not"),
+    perf: bool = typer.Option(False, "--perf", help="also time it on growing sequence lengths and fit "
+                                                    "the exponent (attention should be ~L^2)"),
+) -> None:
+    """Judge one file against the sample and hidden cases.
+
+    Exit code 0 when accepted, 1 when not, 2 when the judge could not judge.
+    Limits: the spec's time per case, 120 s per file, 2 GiB of memory (for all the
+    file's processes where control groups can be made, else per process).
+
+    Examples:
+
+      [bold]mhajudge run solution.py[/bold]
+
+      [bold]mhajudge run solution.py --watch[/bold]
+
+      [bold]mhajudge run attn.py --problem sdpa --format json[/bold]
+    """
+    from ..judge import judge_file
+
+    from ..sandbox.runner import Limits
+
+    limits = Limits(case_time_s=positive(time_limit, "--time-limit"))
+    if perf:  # say it now rather than after judging
+        from ..judge import resolve_problem
+        from ..perf import require_perf
+
+        require_perf(resolve_problem(file, problem))
+    if watch:
+        raise typer.Exit(_run_watch(file, problem, format, hide, samples, no_record, limits, isolate))
+    report = judge_file(file, problem, hide=hide, groups="sample" if samples else "all",
+                        limits=limits, isolate=isolation_choice(isolate))
+    from .. import history
+
+    history.record_report(report, groups="sample" if samples else "all", no_record=no_record)
+    timing = None
+    if perf:
+        from .. import bank, perf as perf_mod
+
+        timing = perf_mod.measure(file, bank.load_problem(report.problem), limits, isolate=report.isolated)
+    if format != Format.table:
+        run_json = report.to_json()
+        if timing is not None:
+            run_json["perf"] = timing.to_json()
+        _emit_run(run_json, format)
+    else:
+        from ..render import render_report
+
+        render_report(report, console(), hide=hide)
+        if timing is not None:
+            perf_mod.render(timing, console())
+    raise typer.Exit(0 if report.verdict == "accepted" else 1)
+
+
+def _run_watch(file: Path, problem: Optional[str], format: Format, hide: bool, samples: bool,
+               no_record: bool, limits, isolate: Optional[bool] = None) -> int:
+    """``run --watch``: the loop is :class:`mhajudge.watch.Watch`."""
+    from ..judge import judge_file
+    from ..watch import Watch
+
+    if format != Format.table or samples:
+        raise JudgeError("--watch shows tables and judges samples first by itself",
+                         hint="drop --format and --samples when you use --watch")
+    isolate = isolation_choice(isolate)
+
+    def judge(f, pid, groups, hide_):
+        return judge_file(f, pid, hide=hide_, groups=groups, limits=limits, isolate=isolate)
+
+    return Watch(file, problem, console(), hide=hide, no_record=no_record, judge=judge).forever()
+
+
+def _emit_run(run: dict, format: Format) -> None:
+    from .. import formats
+
+    if format == Format.json:
+        sys.stdout.write(as_json(run))
+    elif format == Format.junit:
+        sys.stdout.write(formats.junit([formats.plain(run)], str(run["problem"])))
+    else:
+        sys.stdout.write(as_json(formats.gradescope(run)))
