@@ -15,12 +15,12 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
 import xml.etree.ElementTree as ET
 
 from .untrusted import TEXT_LIMIT, clean
 
-POINTS = 100.0  # a submission's maximum score in Gradescope's layout
 PLAIN_LIMIT = 4 * TEXT_LIMIT  # characters of one string kept in a report (a row's path is far shorter)
 
 
@@ -66,9 +66,25 @@ def _case_weights(run: dict) -> list[float]:
     return [w / total for w in weights] if total else []
 
 
+def _failure_message(case: dict, diagnoses: str) -> str:
+    """A failing case in one line: the verdict, the error size, the diagnoses.
+    A hidden case's message (which could carry its inputs) is never in it."""
+    message = case["verdict"] + _error_size(case)
+    if diagnoses and case["verdict"] == "wrong-answer":
+        message += f"; diagnosis: {diagnoses}"
+    return message
+
+
 def junit(runs: list[dict], problem: str) -> str:
-    """One <testsuite> per submission, one <testcase> per case."""
+    """One <testsuite> per submission, one <testcase> per case.
+
+    Class names are the problem id (no dots: CI reporters split a class name at its
+    dots into package and class); the submission is the suite's name, a property of
+    the suite and each case's ``file``. The failure message has the error size and
+    the diagnoses; its text the case's message, except for hidden cases.
+    """
     problem = _xml(problem)
+    classname = problem.replace(".", "-")
     root = ET.Element("testsuites", name=f"mhajudge {problem}")
     totals = {"tests": 0, "failures": 0, "errors": 0}
     total_time = 0.0
@@ -80,25 +96,28 @@ def junit(runs: list[dict], problem: str) -> str:
         if not cases:  # nothing ran: the whole submission is one error
             errors = 1
         time_s = _number(run.get("time_s"))
+        diagnoses = _xml(", ".join(str(d.get("id", "")) for d in run.get("diagnoses", [])))
         suite = ET.SubElement(root, "testsuite", name=name, tests=str(max(len(cases), 1)),
                               failures=str(failures), errors=str(errors), skipped="0", time=f"{time_s:.3f}")
         props = ET.SubElement(suite, "properties")
-        for key in ("problem", "verdict", "passed", "total", "score"):
-            ET.SubElement(props, "property", name=key, value=_xml(run.get(key, "")))
+        for key, value in (("problem", problem), ("submission", name), ("verdict", run.get("verdict", "")),
+                           ("passed", run.get("passed", "")), ("total", run.get("total", "")),
+                           ("score", run.get("score", "")), ("diagnoses", diagnoses)):
+            ET.SubElement(props, "property", name=key, value=_xml(value))
         if not cases:
             verdict = _xml(run.get("verdict", "load-error"))
-            tc = ET.SubElement(suite, "testcase", classname=f"{problem}.{name}", name="load", time="0")
+            tc = ET.SubElement(suite, "testcase", classname=classname, name="load", time="0", file=name)
             notes = "; ".join(map(str, run.get("notes", [])))
-            ET.SubElement(tc, "error", message=verdict, type=verdict).text = _xml(notes)
+            ET.SubElement(tc, "error", message=_xml(f"{verdict}: {notes}"), type=verdict).text = _xml(notes)
         for c in cases:
             verdict = _xml(c["verdict"])
-            tc = ET.SubElement(suite, "testcase", classname=f"{problem}.{name}",
-                               name=_xml(f"[{c['group']}] {c['name']}"), time=f"{_number(c.get('time_s')):.6f}")
-            if c["verdict"] == "wrong-answer":
-                ET.SubElement(tc, "failure", message="wrong-answer", type="wrong-answer"
-                              ).text = _xml(c.get("message", ""))
-            elif c["verdict"] != "accepted":
-                ET.SubElement(tc, "error", message=verdict, type=verdict).text = _xml(c.get("message", ""))
+            tc = ET.SubElement(suite, "testcase", classname=classname, name=_xml(f"[{c['group']}] {c['name']}"),
+                               time=f"{_number(c.get('time_s')):.6f}", file=name)
+            if c["verdict"] == "accepted":
+                continue
+            text = "" if c.get("group") == "hidden" else _xml(c.get("message", ""))
+            ET.SubElement(tc, "failure" if c["verdict"] == "wrong-answer" else "error",
+                          message=_xml(_failure_message(c, diagnoses)), type=verdict).text = text
         totals["tests"] += max(len(cases), 1)
         totals["failures"] += failures
         totals["errors"] += errors
@@ -110,41 +129,68 @@ def junit(runs: list[dict], problem: str) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def gradescope(run: dict, points: float = POINTS) -> dict:
-    """The results.json an LMS autograder reads, for one submission."""
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")  # Gradescope's words
+HIDDEN_VISIBILITY = "after_published"  # hidden cases, unless --visibility says otherwise
+
+
+def _error_size(case: dict) -> str:
+    err = case.get("max_abs_error")
+    return f" (largest error {_number(err):.3g})" if err is not None else ""
+
+
+def gradescope(run: dict, max_score: float | None = None, visibility: str = HIDDEN_VISIBILITY) -> dict:
+    """The results.json an LMS autograder reads, for one submission.
+
+    Each case is a test worth its weight (spec groups may weigh cases with
+    ``weight:``), so ``max_score`` is the sum of the weights unless ``max_score``
+    rescales it. Sample cases are ``visible``; hidden ones get ``visibility`` and
+    show only their verdict and error size, never a message, whatever the run showed.
+    """
     run = plain(run)
     cases = run.get("cases", [])
-    shares = _case_weights(run)
+    weights = [_number(c.get("weight", 1.0), 1.0) for c in cases]
+    total = sum(weights)
+    points = total if max_score is None else float(max_score)
     tests = []
-    for c, share in zip(cases, shares):
+    for c, w in zip(cases, weights):
         ok = c["verdict"] == "accepted"
+        worth = points * w / total if total else 0.0
+        hidden = c.get("group") == "hidden"
+        detail = _error_size(c) if hidden else (f": {c['message']}" if c.get("message") else "")
         tests.append({
             "name": f"[{c['group']}] {c['name']}",
-            "score": round(points * share if ok else 0.0, 4),
-            "max_score": round(points * share, 4),
+            "score": round(worth if ok else 0.0, 4),
+            "max_score": round(worth, 4),
             "status": "passed" if ok else "failed",
-            "output": c["verdict"] + (f": {c['message']}" if c.get("message") else ""),
-            "visibility": "visible",
+            "output": c["verdict"] + detail,
+            "visibility": visibility if hidden else "visible",
         })
     lines = [f"{run.get('problem')}: {run.get('verdict')} ({run.get('passed', 0)}/{run.get('total', 0)} cases)"]
     lines += [f"diagnosis {d['id']}: {d['message']}" for d in run.get("diagnoses", [])]
     lines += list(run.get("notes", []))
     return {
         "score": round(points * _number(run.get("score")), 4),
-        "max_score": points,
+        "max_score": round(points, 4),
         "output": "\n".join(lines),
         "execution_time": round(_number(run.get("time_s")), 3),
         "tests": tests,
     }
 
 
-def gradescope_many(grade: dict, points: float = POINTS) -> dict:
-    """For `grade`: each submission's results.json, keyed by its path."""
+def gradescope_many(grade: dict, max_score: float | None = None, visibility: str = HIDDEN_VISIBILITY) -> dict:
+    """For `grade` to stdout or one file: each submission's results.json, keyed by its path."""
     return {"problem": grade["problem"],
-            "submissions": {r["path"]: gradescope(r, points) for r in grade["submissions"]}}
+            "submissions": {r["path"]: gradescope(r, max_score, visibility) for r in grade["submissions"]}}
 
 
-CSV_FIELDS = ["path", "verdict", "passed", "total", "score", "time_s", "diagnoses", "notes"]
+def results_folder_name(path: str) -> str:
+    """The folder of one submission under ``grade --format gradescope -o DIR``: its
+    report path (already escaped, one line) with no way out of DIR."""
+    name = str(path).replace("/", "_").replace(os.sep, "_")
+    return "_" + name if name in ("", ".", "..") or name.startswith(".") else name
+
+
+CSV_FIELDS = ["path", "verdict", "passed", "total", "score", "time_s", "diagnoses", "reason", "notes"]
 
 
 def _cell(value) -> str:
@@ -152,6 +198,15 @@ def _cell(value) -> str:
     formula by a spreadsheet (a leading = + - @ gets a quote, as OWASP advises)."""
     text = " ".join(clean(value, limit=PLAIN_LIMIT).split())
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def _reason(row: dict) -> str:
+    """Why a submission is ``forbidden`` or a ``load-error``: its note, else its first message."""
+    if row.get("verdict") not in ("forbidden", "load-error"):
+        return ""
+    if row.get("notes"):
+        return " | ".join(map(str, row["notes"]))
+    return next((str(c.get("message", "")) for c in row.get("cases", []) if c.get("message")), "")
 
 
 def csv_text(grade: dict) -> str:
@@ -165,6 +220,7 @@ def csv_text(grade: dict) -> str:
                          "total": r["total"], "score": _number(r.get("score")),
                          "time_s": "" if time_s in ("", None) else _number(time_s),
                          "diagnoses": _cell(" ".join(d["id"] for d in r.get("diagnoses", []))),
+                         "reason": _cell(_reason(r)),
                          "notes": _cell(" | ".join(map(str, r.get("notes", []))))})
     return buf.getvalue()
 

@@ -273,7 +273,11 @@ def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limit
     isolation.protect_judge()
 
     problem = bank.load_problem(problem_id)
-    subs = shard_of(find_submissions(folder), shard)
+    found = find_submissions(folder)
+    if not found:  # a misconfigured CI path must not pass as "every submission was judged"
+        raise JudgeError(f"no submissions in {folder}: no .py file and no folder holding one",
+                         hint="check the path; a submission is a .py file in DIR or a folder in DIR holding one")
+    subs = shard_of(found, shard)
     cases = build(problem, secret=secret)
     jobs = max(1, jobs or os.cpu_count() or 1)
     start = time.perf_counter()

@@ -21,7 +21,7 @@ def shell_steps(job: dict, matrix: dict | None = None) -> list[str]:
     scripts = []
     for step in job["steps"]:
         script = step.get("run")
-        if not script or "pip install" in script:
+        if not script or "pip install" in script or "apt-get install" in script:
             continue
         for key, value in (matrix or {}).items():
             script = script.replace("${{ matrix.%s }}" % key, str(value))

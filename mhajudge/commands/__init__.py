@@ -117,3 +117,24 @@ def as_json(obj) -> str:
     from ..formats import plain
 
     return json.dumps(plain(obj), indent=2, allow_nan=False) + "\n"
+
+
+def visibility_option():
+    return typer.Option("after_published", "--visibility", metavar="WHEN",
+                        help="Gradescope: when students see the hidden cases' tests: visible, hidden, "
+                             "after_due_date or after_published (sample cases are always visible)")
+
+
+def max_score_option():
+    return typer.Option(None, "--max-score", metavar="POINTS",
+                        help="Gradescope: the submission's total points (default: the sum of the case "
+                             "weights, one point per case unless the spec weighs its groups)")
+
+
+def check_visibility(value: str) -> str:
+    from ..formats import VISIBILITIES
+
+    if value not in VISIBILITIES:
+        raise JudgeError(f"--visibility {value!r} is not one of {', '.join(VISIBILITIES)}")
+    return value
+

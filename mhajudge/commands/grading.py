@@ -12,10 +12,39 @@ import typer
 
 from ..errors import JudgeError
 
-from . import app, Format, console, guard, isolation_choice, positive, as_json
+from . import (Format, app, as_json, check_visibility, console, guard, isolation_choice, max_score_option, positive,
+               visibility_option)
 
 
-def _emit_grade(result: dict, format: Format, csv_path: Optional[Path], output: Optional[Path]) -> None:
+def _writable(path: Optional[Path], folder: bool, flag: str) -> None:
+    """Refuse, before judging, an output path that cannot be written."""
+    if path is None:
+        return
+    if folder and path.is_dir():
+        target = path
+    elif path.is_dir():
+        raise JudgeError(f"{flag} {path} is a folder", hint="give a file name, e.g. report.json")
+    else:
+        target = path.parent if str(path.parent) else Path(".")
+    if not target.is_dir():
+        raise JudgeError(f"{flag} {path}: the folder {target} does not exist", hint="create it first, or give another path")
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise JudgeError(f"{flag} {path}: cannot write in {target}")
+
+
+def _write_results_folders(result: dict, folder: Path, max_score, visibility: str) -> None:
+    """``--format gradescope -o DIR``: DIR/<submission>/results.json, one per submission."""
+    from .. import formats
+
+    folder.mkdir(exist_ok=True)
+    for row in result["submissions"]:
+        target = folder / formats.results_folder_name(row["path"])
+        target.mkdir(exist_ok=True)
+        (target / "results.json").write_text(as_json(formats.gradescope(row, max_score, visibility)), encoding="utf-8")
+
+
+def _emit_grade(result: dict, format: Format, csv_path: Optional[Path], output: Optional[Path],
+                max_score=None, visibility: str = "after_published") -> None:
     """One grade object out in the asked format (to --output or stdout), and the CSV."""
     from .. import formats
 
@@ -27,10 +56,14 @@ def _emit_grade(result: dict, format: Format, csv_path: Optional[Path], output: 
         text = as_json(result)
     elif format == Format.junit:
         text = formats.junit(result["submissions"], result["problem"])
+    elif output is not None:  # gradescope to a folder: one results.json per submission
+        text = None
     else:
-        text = as_json(formats.gradescope_many(result))
+        text = as_json(formats.gradescope_many(result, max_score, visibility))
     try:
-        if text is not None:
+        if format == Format.gradescope and output is not None:
+            _write_results_folders(result, output, max_score, visibility)
+        elif text is not None:
             if output:
                 output.write_text(text, encoding="utf-8")
             else:
@@ -49,7 +82,11 @@ def grade(
     jobs: int = typer.Option(0, "--jobs", "-j", help="submissions judged at once (default: the number of cores)"),
     format: Format = typer.Option(Format.table, "--format", "-f", help="table, json, junit or gradescope"),
     csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="also write one CSV row per submission"),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the report here instead of stdout"),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="write the report here instead of stdout; with --format gradescope, "
+                                               "a folder: DIR/<submission>/results.json for each"),
+    visibility: str = visibility_option(),
+    max_score: Optional[float] = max_score_option(),
     shard: Optional[str] = typer.Option(None, "--shard", metavar="K/N",
                                         help="judge only shard K of N (a CI matrix); join with `mhajudge merge`"),
     fail_under: Optional[float] = typer.Option(None, "--fail-under", metavar="RATE",
@@ -86,6 +123,10 @@ def grade(
 
     if fail_under is not None and not 0 <= fail_under <= 1:
         raise JudgeError(f"--fail-under {fail_under} must be a fraction between 0 and 1")
+    visibility = check_visibility(visibility)
+    # Before judging anyone: a report that cannot be written must not cost a whole class's run.
+    _writable(output, folder=format == Format.gradescope, flag="--output")
+    _writable(csv_path, folder=False, flag="--csv")
     progress, stop = _progress_bar(format)
     try:
         from ..sandbox.runner import Limits
@@ -95,7 +136,7 @@ def grade(
                            limits=limits, isolate=isolation_choice(isolate, grading=True))
     finally:
         stop()
-    _emit_grade(result, format, csv_path, output)
+    _emit_grade(result, format, csv_path, output, max_score, visibility)
     raise typer.Exit(_grade_exit(result, fail_under))
 
 

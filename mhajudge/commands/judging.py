@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -10,7 +11,8 @@ import typer
 
 from ..errors import JudgeError
 
-from . import app, Format, console, complete_id, guard, isolation_choice, positive, as_json
+from . import (Format, app, as_json, check_visibility, complete_id, console, guard, isolation_choice, max_score_option,
+               positive, visibility_option)
 
 
 @app.command()
@@ -22,7 +24,12 @@ def run(
                                                "else its function names)"),
     format: Format = typer.Option(Format.table, "--format", "-f",
                                   help="table for people; json (the contract), junit (XML) or gradescope (results.json) for tools"),
-    hide: bool = typer.Option(False, "--hide", help="show only name, verdict and error size of hidden cases"),
+    hide: Optional[bool] = typer.Option(None, "--hide/--show-hidden",
+                                        help="show only name, verdict and error size of hidden cases (default: "
+                                             "shown in the table; hidden in --format gradescope, and in every "
+                                             "machine format when CI is set)"),
+    visibility: str = visibility_option(),
+    max_score: Optional[float] = max_score_option(),
     samples: bool = typer.Option(False, "--samples", help="judge the sample cases only (fast feedback)"),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="SECONDS",
                                                help="cap each case's wall-clock limit (the spec's, 10 s by default)"),
@@ -57,6 +64,9 @@ def run(
     from ..sandbox.runner import Limits
 
     limits = Limits(case_time_s=positive(time_limit, "--time-limit"))
+    visibility = check_visibility(visibility)
+    if hide is None:  # an autograder's output never shows a hidden case's details unless asked
+        hide = format == Format.gradescope or (format != Format.table and bool(os.environ.get("CI")))
     if perf:  # say it now rather than after judging
         from ..judge import resolve_problem
         from ..perf import require_perf
@@ -78,7 +88,7 @@ def run(
         run_json = report.to_json()
         if timing is not None:
             run_json["perf"] = timing.to_json()
-        _emit_run(run_json, format)
+        _emit_run(run_json, format, max_score, visibility)
     else:
         from ..render import render_report
 
@@ -105,7 +115,7 @@ def _run_watch(file: Path, problem: Optional[str], format: Format, hide: bool, s
     return Watch(file, problem, console(), hide=hide, no_record=no_record, judge=judge).forever()
 
 
-def _emit_run(run: dict, format: Format) -> None:
+def _emit_run(run: dict, format: Format, max_score: Optional[float], visibility: str) -> None:
     from .. import formats
 
     if format == Format.json:
@@ -113,4 +123,4 @@ def _emit_run(run: dict, format: Format) -> None:
     elif format == Format.junit:
         sys.stdout.write(formats.junit([formats.plain(run)], str(run["problem"])))
     else:
-        sys.stdout.write(as_json(formats.gradescope(run)))
+        sys.stdout.write(as_json(formats.gradescope(run, max_score, visibility)))
