@@ -126,13 +126,11 @@ def db_path() -> Path:
     return data_dir() / DB_NAME
 
 
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
-
-
 def recording_enabled(no_record: bool = False) -> bool:
     """False with ``--no-record``, ``MHAJUDGE_NO_RECORD=1``, or in CI (``CI`` set)."""
-    return not (no_record or _flag("MHAJUDGE_NO_RECORD") or _flag("CI"))
+    from .environment import flag, in_ci
+
+    return not (no_record or flag("MHAJUDGE_NO_RECORD") or in_ci())
 
 
 _warned = False

@@ -16,6 +16,7 @@ def run_cli(*args, env=None, timeout=300, cwd=None):
     """``mhajudge ARGS`` as a user runs it; returns (exit code, stdout, stderr)."""
     full_env = dict(os.environ)
     full_env.pop("MHAJUDGE_SECRET", None)
+    full_env.pop("CI", None)  # the suite may run in CI; a test that wants CI sets it
     full_env.update(env or {})
     proc = subprocess.run([sys.executable, "-m", "mhajudge", *map(str, args)], capture_output=True,
                           text=True, env=full_env, timeout=timeout, cwd=cwd)

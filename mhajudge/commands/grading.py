@@ -156,7 +156,9 @@ def _grade_exit(result: dict, fail_under: Optional[float]) -> int:
 def _progress_bar(format: Format):
     """A progress bar on a terminal (stderr), none in CI or when piped."""
     err = console(stderr=True)
-    if not err.is_terminal or os.environ.get("CI"):
+    from ..environment import in_ci
+
+    if not err.is_terminal or in_ci():
         return None, lambda: None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

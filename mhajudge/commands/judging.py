@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -64,9 +63,11 @@ def run(
     from ..sandbox.runner import Limits
 
     limits = Limits(case_time_s=positive(time_limit, "--time-limit"))
+    from ..environment import in_ci
+
     visibility = check_visibility(visibility)
     if hide is None:  # an autograder's output never shows a hidden case's details unless asked
-        hide = format == Format.gradescope or (format != Format.table and bool(os.environ.get("CI")))
+        hide = format == Format.gradescope or (format != Format.table and in_ci())
     if perf:  # say it now rather than after judging
         from ..judge import resolve_problem
         from ..perf import require_perf
