@@ -228,7 +228,7 @@ def _load_error(sub: Submission, problem, cases, why: str) -> dict:
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.py")
 
 
-def _row(sub: Submission, problem, cases, limits, isolate: bool) -> dict:
+def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool = False) -> dict:
     """Judge one submission: what is judged is a private copy of the bytes vetted
     here, so nothing done to the folder meanwhile (a file swapped for a symlink)
     and no hostile file name reaches the sandbox."""
@@ -246,7 +246,8 @@ def _row(sub: Submission, problem, cases, limits, isolate: bool) -> dict:
         with tempfile.TemporaryDirectory(prefix="mhajudge-grade-") as tmp:
             copy = Path(tmp) / name
             copy.write_bytes(source.encode("utf-8", "surrogateescape"))
-            report = judge_file(copy, problem=problem, cases=cases, limits=limits, hide=True, isolate=isolate)
+            report = judge_file(copy, problem=problem, cases=cases, limits=limits, hide=True, isolate=isolate,
+                                exitfirst=exitfirst)
             row = {"path": sub.path, **report.to_json()}
     except Exception as exc:  # noqa: BLE001 - one submission must never break the others
         row = {"path": sub.path, "problem": problem.id, "file": None, "verdict": "runtime-error",
@@ -258,7 +259,8 @@ def _row(sub: Submission, problem, cases, limits, isolate: bool) -> dict:
 
 
 def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limits=None,
-          secret: str | None = None, progress=None, isolate: bool | None = None) -> dict:
+          secret: str | None = None, progress=None, isolate: bool | None = None,
+          only: str | None = None, exitfirst: bool = False) -> dict:
     """Judge every submission under ``folder``; returns the contract's grade object.
 
     ``progress(done, total, row)`` is called as each submission finishes. Grading is
@@ -278,12 +280,14 @@ def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limit
         raise JudgeError(f"no submissions in {folder}: no .py file and no folder holding one",
                          hint="check the path; a submission is a .py file in DIR or a folder in DIR holding one")
     subs = shard_of(found, shard)
-    cases = build(problem, secret=secret)
+    from .judge import select_cases
+
+    cases = select_cases(build(problem, secret=secret), only)
     jobs = max(1, jobs or os.cpu_count() or 1)
     start = time.perf_counter()
     rows = []
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_row, s, problem, cases, limits, isolate) for s in subs]
+        futures = [pool.submit(_row, s, problem, cases, limits, isolate, exitfirst) for s in subs]
         for i, fut in enumerate(futures):
             rows.append(fut.result())
             if progress:

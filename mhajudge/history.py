@@ -63,7 +63,7 @@ LATEST = len(MIGRATIONS)
 COLUMNS = ("id", "problem", "file", "file_hash", "verdict", "passed", "total", "created_at",
            "duration_s", "diagnoses", "mode", "groups", "solve_s")
 # Attempts that judged the hidden cases can solve a problem; sample-only ones cannot.
-FULL = "groups != 'sample'"
+FULL = "groups NOT IN ('sample', 'partial')"  # a run of some cases only (--samples, --case, -x) never solves
 
 
 class HistoryError(Exception):
@@ -82,7 +82,7 @@ class Attempt:
     duration_s: float | None = None
     diagnoses: list[str] = field(default_factory=list)
     mode: str = "run"           # run | watch | practice
-    groups: str = "all"         # all | sample | hidden
+    groups: str = "all"         # all | sample | hidden | partial (--case, -x)
     solve_s: float | None = None  # practice: seconds from the start to the submission
     id: int | None = None
 

@@ -46,6 +46,17 @@ def _defined_functions(text: str) -> dict[str, list[str]] | None:
     return out
 
 
+def select_cases(cases: list, only: str | None) -> list:
+    """The cases whose name contains ``only`` (any case); all of them without it."""
+    if not only:
+        return cases
+    chosen = [c for c in cases if only.lower() in c.name.lower()]
+    if not chosen:
+        names = ", ".join(sorted({c.name.split(" #")[0] for c in cases}))
+        raise JudgeError(f"--case {only!r} matches no case", hint=f"the cases are: {names}")
+    return chosen
+
+
 def resolve_problem(file: Path, problem_id: str | None = None):
     """The problem a file is for: --problem, else its header, else its function names."""
     if problem_id:
@@ -133,7 +144,7 @@ def _speed(report: Report) -> None:
 def judge_file(file, problem_id: str | None = None, *, secret: str | None = None,
                limits: Limits | None = None, hide: bool = False, groups: str = "all",
                diagnose: bool = True, problem=None, cases=None, isolate: bool | None = None,
-               within=None) -> Report:
+               within=None, only: str | None = None, exitfirst: bool = False) -> Report:
     """Judge one candidate file and return its :class:`Report`.
 
     ``problem`` and ``cases`` may be passed in when judging many files against the
@@ -141,6 +152,8 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     for the rule of ``../shared/CLI.md``: isolated whenever ``MHAJUDGE_SECRET`` (or
     ``secret``) is set, and a :class:`JudgeError` where isolation cannot be had.
     ``within``: a folder the file must really be inside (``grade`` passes its own).
+    ``only``: judge only the cases whose name contains it (``--case``); ``exitfirst``:
+    stop at the first case that is not accepted (``-x``).
     """
     from .sandbox import isolation
     from .cases import SECRET_VAR
@@ -165,6 +178,7 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
 
         if cases is None:
             cases = cases_mod.build(problem, secret=secret, groups=groups)
+        cases = select_cases(cases, only)
         loaded = box.wait_loaded()
         timeouts = 0  # in a row: after GIVE_UP of them the rest are not run
         for case in cases:
@@ -185,6 +199,8 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                 timeouts = timeouts + 1 if verdict == "time-limit" else 0
             result.weight, result.fn, result.case = case.weight, case.fn, case
             report.cases.append(result)
+            if exitfirst and result.verdict != "accepted":
+                break
         report.stdout, report.stderr = box.output()
     if not loaded.ok:
         report.load_message = loaded.message

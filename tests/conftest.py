@@ -46,8 +46,22 @@ def _history_in_tmp(tmp_path_factory):
         os.environ["MHAJUDGE_HOME"] = old
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _adopt_orphans():
+    """The suite's process adopts whatever its judges leave behind (a subreaper, Linux),
+    so the check below finds the suite's own leftovers and never another judge that
+    happens to run on the same machine."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+    yield
+
+
 def orphaned_judge_children() -> list[int]:
-    """Sandbox processes whose judge is gone (adopted by init): left behind."""
+    """Sandbox processes the suite started whose judge is gone (adopted by the suite)."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -60,7 +74,7 @@ def orphaned_judge_children() -> list[int]:
                 stat = f.read()
         except OSError:
             continue
-        if int(stat[stat.rindex(b")") + 2:].split()[1]) == 1:
+        if int(stat[stat.rindex(b")") + 2:].split()[1]) == os.getpid():
             found.append(int(pid))
     return found
 

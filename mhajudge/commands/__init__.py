@@ -31,7 +31,22 @@ app = typer.Typer(
     add_completion=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"mhajudge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                          help="print the version and exit")) -> None:
+    """Judge machine-learning interview code against hidden cases, in a sandbox."""
 
 
 class Format(str, Enum):
@@ -137,4 +152,12 @@ def check_visibility(value: str) -> str:
     if value not in VISIBILITIES:
         raise JudgeError(f"--visibility {value!r} is not one of {', '.join(VISIBILITIES)}")
     return value
+
+
+def case_option():
+    return typer.Option(None, "--case", metavar="NAME", help="judge only the cases whose name contains NAME")
+
+
+def exitfirst_option():
+    return typer.Option(False, "--exitfirst", "-x", help="stop at the first case that is not accepted")
 

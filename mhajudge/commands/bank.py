@@ -27,8 +27,12 @@ def list_cmd() -> None:
 
     best = history.safe("best", default={})
     table = Table(title="mhajudge problems", title_justify="left")
-    for col in ("id", "title", "difficulty", "tags", "best"):
-        table.add_column(col)
+    # At 80 columns: ids, difficulty and best whole on one line; titles and tags wrap.
+    table.add_column("id", no_wrap=True)
+    table.add_column("title", ratio=3)
+    table.add_column("difficulty", no_wrap=True)
+    table.add_column("tags", ratio=2)
+    table.add_column("best", no_wrap=True)
     for p in bank.load_all():
         table.add_row(p.id, p.title, p.difficulty, ", ".join(p.tags), best_cell(best.get(p.id)))
     console().print(table)
@@ -133,6 +137,7 @@ def new(
     if path.exists() and not force:
         raise JudgeError(f"{path} exists; not overwriting it", hint="pass --force to replace it, or give another PATH")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # `new sdpa practice/week1/sdpa.py` makes the folders
         path.write_text(starter_source(problem), encoding="utf-8")
     except OSError as exc:
         raise JudgeError(f"cannot write {path}: {exc.strerror}") from None

@@ -12,8 +12,8 @@ import typer
 
 from ..errors import JudgeError
 
-from . import (Format, app, as_json, check_visibility, console, guard, isolation_choice, max_score_option, positive,
-               visibility_option)
+from . import (Format, app, as_json, case_option, check_visibility, console, exitfirst_option, guard, isolation_choice,
+               max_score_option, positive, visibility_option)
 
 
 def _writable(path: Optional[Path], folder: bool, flag: str) -> None:
@@ -87,6 +87,8 @@ def grade(
                                                "a folder: DIR/<submission>/results.json for each"),
     visibility: str = visibility_option(),
     max_score: Optional[float] = max_score_option(),
+    case: Optional[str] = case_option(),
+    exitfirst: bool = exitfirst_option(),
     shard: Optional[str] = typer.Option(None, "--shard", metavar="K/N",
                                         help="judge only shard K of N (a CI matrix); join with `mhajudge merge`"),
     fail_under: Optional[float] = typer.Option(None, "--fail-under", metavar="RATE",
@@ -133,7 +135,8 @@ def grade(
 
         limits = Limits(case_time_s=positive(time_limit, "--time-limit"))
         result = grade_all(folder, problem, jobs=jobs or None, shard=parse_shard(shard), progress=progress,
-                           limits=limits, isolate=isolation_choice(isolate, grading=True))
+                           limits=limits, isolate=isolation_choice(isolate, grading=True), only=case,
+                           exitfirst=exitfirst)
     finally:
         stop()
     _emit_grade(result, format, csv_path, output, max_score, visibility)

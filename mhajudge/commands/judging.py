@@ -10,8 +10,8 @@ import typer
 
 from ..errors import JudgeError
 
-from . import (Format, app, as_json, check_visibility, complete_id, console, guard, isolation_choice, max_score_option,
-               positive, visibility_option)
+from . import (Format, app, as_json, case_option, check_visibility, complete_id, console, exitfirst_option, guard,
+               isolation_choice, max_score_option, positive, visibility_option)
 
 
 @app.command()
@@ -29,6 +29,8 @@ def run(
                                              "machine format when CI is set)"),
     visibility: str = visibility_option(),
     max_score: Optional[float] = max_score_option(),
+    case: Optional[str] = case_option(),
+    exitfirst: bool = exitfirst_option(),
     samples: bool = typer.Option(False, "--samples", help="judge the sample cases only (fast feedback)"),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="SECONDS",
                                                help="cap each case's wall-clock limit (the spec's, 10 s by default)"),
@@ -75,11 +77,15 @@ def run(
         require_perf(resolve_problem(file, problem))
     if watch:
         raise typer.Exit(_run_watch(file, problem, format, hide, samples, no_record, limits, isolate))
+    if file.is_dir():
+        raise JudgeError(f"{file} is a folder; `run` judges one file",
+                         hint=f"to judge every submission in it: mhajudge grade {file} --problem ID")
     report = judge_file(file, problem, hide=hide, groups="sample" if samples else "all",
-                        limits=limits, isolate=isolation_choice(isolate))
+                        limits=limits, isolate=isolation_choice(isolate), only=case, exitfirst=exitfirst)
     from .. import history
 
-    history.record_report(report, groups="sample" if samples else "all", no_record=no_record)
+    groups = "sample" if samples else "partial" if (case or exitfirst) else "all"
+    history.record_report(report, groups=groups, no_record=no_record)
     timing = None
     if perf:
         from .. import bank, perf as perf_mod

@@ -1,0 +1,60 @@
+"""The edit-run loop's small courtesies, through the real CLI: --version, -h, --case,
+-x, `run DIR`, `new` into folders that do not exist yet, `list` at 80 columns."""
+
+import json
+
+from conftest import ROOT, SOLUTIONS, run_cli
+
+WRONG = SOLUTIONS / "sdpa" / "no_scale.py"
+
+
+def test_version_and_short_help():
+    from mhajudge import __version__
+
+    code, out, _ = run_cli("--version")
+    assert code == 0 and out.strip() == f"mhajudge {__version__}"
+    code, out, _ = run_cli("-h")
+    assert code == 0 and "run" in out and "grade" in out
+    code, out, _ = run_cli("run", "-h")
+    assert code == 0 and "--case" in out and "--exitfirst" in out
+
+
+def test_case_filters_by_name_and_exitfirst_stops():
+    code, out, _ = run_cli("run", WRONG, "--case", "FULLY masked", "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and [c["name"] for c in report["cases"]] == ["fully masked row #1", "fully masked row #2"]
+    code, out, _ = run_cli("run", WRONG, "-x", "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and len(report["cases"]) == 1 and report["cases"][0]["verdict"] == "wrong-answer"
+    code, _, err = run_cli("run", WRONG, "--case", "no such case")
+    assert code == 2 and "matches no case" in err and "fully masked row" in err
+
+
+def test_grade_takes_case_and_exitfirst(tmp_path):
+    (tmp_path / "bob.py").write_text(WRONG.read_text())
+    code, out, err = run_cli("grade", tmp_path, "-p", "sdpa", "--case", "float32", "-x", "--format", "json")
+    assert code == 0, err
+    (row,) = json.loads(out)["submissions"]
+    assert len(row["cases"]) == 1 and "float32" in row["cases"][0]["name"]
+
+
+def test_run_on_a_folder_says_grade(tmp_path):
+    code, _, err = run_cli("run", tmp_path)
+    assert code == 2 and "mhajudge grade" in err
+
+
+def test_new_makes_the_folders(tmp_path):
+    target = tmp_path / "week1" / "day2" / "attn.py"
+    code, out, err = run_cli("new", "sdpa", target)
+    assert code == 0, err
+    assert "# mhajudge: sdpa" in target.read_text()
+
+
+def test_list_at_80_columns_keeps_every_id_whole():
+    from mhajudge import bank
+
+    code, out, _ = run_cli("list", env={"COLUMNS": "80"})
+    assert code == 0
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for pid in bank.problem_ids():
+        assert pid in out, pid
