@@ -132,8 +132,8 @@ def _speed(report: Report) -> None:
     if not pairs:
         return
     mine, ref = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
-    report.speed = {"time_s": round(mine, 6), "reference_time_s": round(ref, 6),
-                    "ratio": round(mine / ref, 2) if ref > 0 else None}
+    report.speed = {"time_s": round(mine, 9), "reference_time_s": round(ref, 9),  # to the ns: tiny cases stay exact
+                    "ratio": round(mine / ref, 3) if ref > 0 else None}
     if ref > 0 and mine / ref > SLOW and mine > 0.01:
         report.notes.append(
             f"correct, but {mine / ref:.0f}x slower than the reference ({mine * 1e3:.1f} ms against "

@@ -34,6 +34,19 @@ def _short(message: str, full: bool = False) -> str:
     return first if len(first) <= 100 else first[:97] + "..."
 
 
+def _collapsed(cases) -> list:
+    """(case, how many cases right after it failed the same way): identical failures
+    (same verdict and message, say a missing function) take one row."""
+    rows: list = []
+    for c in cases:
+        if rows and c.verdict != "accepted" and c.message and (rows[-1][0].verdict, rows[-1][0].message) == (
+                c.verdict, c.message):
+            rows[-1][1] += 1
+        else:
+            rows.append([c, 0])
+    return rows
+
+
 def render_report(report: Report, console, hide: bool = False) -> None:
     from rich.panel import Panel
     from rich.table import Table
@@ -47,12 +60,11 @@ def render_report(report: Report, console, hide: bool = False) -> None:
     table.add_column("time", justify="right")
     table.add_column("what went wrong", overflow="fold", max_width=70)
     load_failed = bool(report.load_message)
-    for c in report.cases:
-        if load_failed and c is not report.cases[0]:
-            continue
-        table.add_row(Text(c.name if not load_failed else "(all cases)"), Text(c.group),
+    for c, alike in _collapsed(report.cases[:1] if load_failed else report.cases):
+        name = "(all cases)" if load_failed else c.name + (f"  (+{alike} more like it)" if alike else "")
+        table.add_row(Text(name), Text(c.group),
                       Text(c.verdict, STYLE.get(c.verdict, "")), _fmt_err(c.max_abs_error), _fmt_time(c.time_s),
-                      Text(_short(clean(c.message), load_failed)))
+                      Text(_short(clean(c.message), load_failed or c.verdict == "load-error")))  # a signature whole
     console.print(table)
     verdict = report.verdict
     line = Text()
