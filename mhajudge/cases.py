@@ -175,10 +175,10 @@ def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np
         case.expected = [run_reference(getattr(reference, g.call), program, inputs)]
         case.ref_time_s = time.perf_counter() - start
         if kind == "call":  # the call alone, as the child times the candidate's: a median of repeats
-            from .sandbox.programs import median_time
+            from .sandbox.programs import REPEAT_BUDGET_S, median_time
 
             fn, call = getattr(reference, g.call), materialize(inputs)
-            slow = case.ref_time_s > 0.02  # the run above already is a fair timing: do not repeat it
+            slow = case.ref_time_s > REPEAT_BUDGET_S  # the run above already is a fair timing: do not repeat it
             case.ref_time_s = median_time(lambda: fn(*call["args"], **call["kwargs"]),
                                           first=case.ref_time_s if slow else None)
         for alt in accepted.get(g.call, []):

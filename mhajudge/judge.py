@@ -19,6 +19,7 @@ from . import bank
 from .errors import JudgeError
 from .results import CaseResult, Report
 from .sandbox.replies import RunResult
+from .sandbox.programs import REPEAT_BUDGET_S
 from .sandbox.runner import Limits, Sandbox
 
 GIVE_UP = 3  # consecutive time-limits after which a submission's other cases are not run
@@ -127,8 +128,11 @@ SLOW = 20.0  # a correct answer this many times slower than the reference gets a
 
 def _speed(report: Report) -> None:
     """The candidate's time against the reference's, on the cases both ran correctly."""
+    # Only cases quick enough that both sides were timed as a median of repeats (see
+    # median_time): one cold call of each is no ground for a ratio.
     pairs = [(c.time_s, c.case.ref_time_s) for c in report.cases
-             if c.verdict == "accepted" and c.time_s and c.case is not None and c.case.ref_time_s]
+             if c.verdict == "accepted" and c.time_s and c.case is not None and c.case.ref_time_s
+             and c.case.ref_time_s <= REPEAT_BUDGET_S]
     if not pairs:
         return
     mine, ref = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
