@@ -54,6 +54,7 @@ class Format(str, Enum):
     json = "json"
     junit = "junit"
     gradescope = "gradescope"
+    html = "html"
 
 
 def console(stderr: bool = False):

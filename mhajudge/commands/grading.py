@@ -56,6 +56,10 @@ def _emit_grade(result: dict, format: Format, csv_path: Optional[Path], output: 
         text = as_json(result)
     elif format == Format.junit:
         text = formats.junit(result["submissions"], result["problem"])
+    elif format == Format.html:
+        from ..html_report import render
+
+        text = render(result)
     elif output is not None:  # gradescope to a folder: one results.json per submission
         text = None
     else:
@@ -80,7 +84,8 @@ def grade(
     folder: Path = typer.Argument(..., metavar="DIR", help="a folder of submissions: .py files, or folders holding one"),
     problem: str = typer.Option(..., "--problem", "-p", metavar="ID", help="the problem every submission solves"),
     jobs: int = typer.Option(0, "--jobs", "-j", help="submissions judged at once (default: the number of cores)"),
-    format: Format = typer.Option(Format.table, "--format", "-f", help="table, json, junit or gradescope"),
+    format: Format = typer.Option(Format.table, "--format", "-f",
+                                  help="table, json, junit, gradescope, or html (one self-contained page for staff)"),
     csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="also write one CSV row per submission"),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="write the report here instead of stdout; with --format gradescope, "
@@ -120,6 +125,12 @@ def grade(
       [bold]mhajudge grade submissions/ -p sdpa --format json --shard 1/4 -o shard1.json[/bold]
 
       [bold]mhajudge grade submissions/ -p sdpa --format junit -o junit.xml --csv grades.csv[/bold]
+
+      [bold]mhajudge grade submissions/ -p sdpa --format html -o report.html[/bold]
+
+    --format html writes one page that needs no network (verdict counts, a score
+    histogram, the commonest diagnoses, a row per submission that opens on its
+    failing cases); hidden cases show name, verdict and error size only.
     """
     from ..grading import grade as grade_all, parse_shard
 
@@ -180,13 +191,18 @@ def _progress_bar(format: Format):
 @guard
 def merge(
     reports: list[Path] = typer.Argument(..., metavar="REPORT...", help="JSON reports of `grade --shard K/N`"),
-    format: Format = typer.Option(Format.json, "--format", "-f", help="json (default), table, junit or gradescope"),
+    format: Format = typer.Option(Format.json, "--format", "-f",
+                                  help="json (default), table, junit, gradescope or html"),
     csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="also write one CSV row per submission"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the merged report here instead of stdout"),
 ) -> None:
     """Join the JSON reports of sharded `grade` runs into one.
 
-    Example: [bold]mhajudge merge shard-*.json -o report.json[/bold]
+    Examples:
+
+      [bold]mhajudge merge shard-*.json -o report.json[/bold]
+
+      [bold]mhajudge merge shard-*.json --format html -o report.html[/bold]
     """
     from ..grading import merge as merge_reports
 

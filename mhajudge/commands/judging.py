@@ -22,7 +22,9 @@ def run(
                                           help="the problem (default: the file's `# mhajudge: ID` header, "
                                                "else its function names)"),
     format: Format = typer.Option(Format.table, "--format", "-f",
-                                  help="table for people; json (the contract), junit (XML) or gradescope (results.json) for tools"),
+                                  help="table for people; json (the contract), junit (XML) or gradescope (results.json) "
+                                       "for tools; html: grade's page for this one file, on stdout "
+                                       "(hidden cases' messages withheld)"),
     hide: Optional[bool] = typer.Option(None, "--hide/--show-hidden",
                                         help="show only name, verdict and error size of hidden cases (default: "
                                              "shown in the table; hidden in --format gradescope, and in every "
@@ -129,5 +131,9 @@ def _emit_run(run: dict, format: Format, max_score: Optional[float], visibility:
         sys.stdout.write(as_json(run))
     elif format == Format.junit:
         sys.stdout.write(formats.junit([formats.plain(run)], str(run["problem"])))
+    elif format == Format.html:  # the grade page of a class of one, so both read alike
+        from ..html_report import render
+
+        sys.stdout.write(render({"problem": run["problem"], "submissions": [{"path": run["file"], **run}]}))
     else:
         sys.stdout.write(as_json(formats.gradescope(run, max_score, visibility)))
