@@ -197,5 +197,8 @@ def test_weighted_case_groups_set_the_score():
     assert r.score == pytest.approx(0.75)
     run = r.to_json()
     assert run["cases"][0]["weight"] == 3.0 and "weight" not in run["cases"][1]
-    gs = formats.gradescope(run)
+    gs = formats.gradescope(run)  # each case worth its weight
+    assert gs["max_score"] == 4.0 and gs["score"] == pytest.approx(3.0)
+    assert [t["max_score"] for t in gs["tests"]] == [3.0, 1.0]
+    gs = formats.gradescope(run, max_score=100)  # --max-score rescales
     assert gs["score"] == pytest.approx(75.0) and [t["max_score"] for t in gs["tests"]] == [75.0, 25.0]
