@@ -103,7 +103,11 @@ def verdict_for(case, run: RunResult):
         if run.answer is None:
             return "wrong-answer", "no answer came back", None, ""
         if case.check is not None:
-            o = case.check(case, run.answer)
+            try:
+                o = case.check(case, run.answer)
+            except Exception as exc:  # noqa: BLE001 - answers are hostile; a check they break is no verdict
+                return ("runtime-error", f"the answer could not be checked ({type(exc).__name__}: {exc}); "
+                        "is it the shape and type the problem declares?", None, "")
         else:
             o = check_answer(run.answer, case.expected, case.tolerance["atol"], case.tolerance["rtol"])
         return o.verdict or ("accepted" if o.ok else "wrong-answer"), o.message, o.max_abs_error, o.details

@@ -403,7 +403,9 @@ def run_in_terminal(p: Practice, console, keys: Keys | None = None, tick_s: floa
                       f"(your file is still {p.file})")
         return 1
     if p.final_report is None:
-        console.print(f"[bold red]the judge could not judge[/bold red]: {p.final_error}")
+        from rich.markup import escape
+
+        console.print(f"[bold red]the judge could not judge[/bold red]: {escape(str(p.final_error))}")
         return 2
     render_report(p.final_report, console)
     why = "time is up; judged as it was" if p.outcome == "expired" else "submitted"

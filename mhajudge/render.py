@@ -122,16 +122,16 @@ def _show_small_failure(cases, console):
         with np.printoptions(precision=4, suppress=True, linewidth=100):
             console.print(Text.assemble(("\nFirst small failing case:", "bold"), " ", c.name))
             for k, v in case.args.items():
-                console.print(f"  {k} = " + (np.array2string(v, prefix="      ") if isinstance(v, np.ndarray) else repr(v)))
+                console.print(Text(f"  {k} = " + (np.array2string(v, prefix="      ") if isinstance(v, np.ndarray) else repr(v))))
             want = case.expected[0]
             for name, w in want.items():
                 g = c.answer.get(name)
                 if _heatmap_shows(name, w, g):
                     continue
-                console.print(f"  expected {name} =\n{np.array2string(w)}")
-                console.print(f"  got {name} =\n{np.array2string(g) if g is not None else None}")
+                console.print(Text(f"  expected {name} =\n{np.array2string(w)}"))  # arrays as text: "[nan nan]" is no tag
+                console.print(Text(f"  got {name} =\n{np.array2string(g) if g is not None else None}"))
                 if g is not None and g.shape == w.shape:
-                    console.print(f"  difference (got - expected) =\n{np.array2string(g.astype(float) - w)}")
+                    console.print(Text(f"  difference (got - expected) =\n{np.array2string(g.astype(float) - w)}"))
         return c
     return None
 

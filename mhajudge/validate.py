@@ -147,7 +147,9 @@ def render(checks: list[ProblemCheck], console) -> None:
         status = Text("ok", "green") if pc.ok else Text("INVALID", "bold red")
         console.print(Text(f"{pc.problem}: ") + status + Text(f"  ({pc.cases} cases, {len(pc.mistakes)} mistake forms)"))
         for e in pc.errors:
-            console.print(f"  [red]error:[/red] {e}", soft_wrap=True)
+            from rich.markup import escape
+
+            console.print(f"  [red]error:[/red] {escape(str(e))}", soft_wrap=True)
         for mc in pc.mistakes:
             if not mc.rejected:
                 console.print(f"  [red]error:[/red] the hidden cases let mistake {mc.mistake!r} through", soft_wrap=True)

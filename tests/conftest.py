@@ -68,7 +68,8 @@ def orphaned_judge_children() -> list[int]:
             continue
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
-                if b"mhajudge/sandbox/child.py" not in f.read():
+                cmdline = f.read()
+                if b"mhajudge/sandbox/child.py" not in cmdline and b"/judge-child/child.py" not in cmdline:
                     continue
             with open(f"/proc/{pid}/stat", "rb") as f:
                 stat = f.read()

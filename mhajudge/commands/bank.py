@@ -91,6 +91,7 @@ def _show_learning(problem, con, hints: bool, solution: bool, force: bool) -> No
 
 def _show_sample(problem, con) -> None:
     import numpy as np
+    from rich.text import Text
 
     from ..cases import build
 
@@ -101,10 +102,10 @@ def _show_sample(problem, con) -> None:
     con.print(f"\n[bold]Worked sample[/bold]: {case.name}")
     with np.printoptions(precision=4, suppress=True):
         for k, v in case.args.items():
-            con.print(f"  {k} = {np.array2string(v, prefix='  ' + ' ' * (len(k) + 3)) if isinstance(v, np.ndarray) else repr(v)}")
+            con.print(Text(f"  {k} = {np.array2string(v, prefix='  ' + ' ' * (len(k) + 3)) if isinstance(v, np.ndarray) else repr(v)}"))
         if case.expected:
             for name, v in case.expected[0].items():
-                con.print(f"  -> {name} = {np.array2string(v, prefix='  ' + ' ' * (len(name) + 6))}")
+                con.print(Text(f"  -> {name} = {np.array2string(v, prefix='  ' + ' ' * (len(name) + 6))}"))
         else:
             con.print(f"  -> raises {case.expect}")
 
@@ -141,4 +142,7 @@ def new(
         path.write_text(starter_source(problem), encoding="utf-8")
     except OSError as exc:
         raise JudgeError(f"cannot write {path}: {exc.strerror}") from None
-    console().print(f"wrote [bold]{path}[/bold]; judge it with [bold]mhajudge run {path}[/bold]")
+    from rich.markup import escape
+
+    shown = escape(str(path))
+    console().print(f"wrote [bold]{shown}[/bold]; judge it with [bold]mhajudge run {shown}[/bold]")

@@ -39,7 +39,9 @@ def practice_cmd(
     problem = bank.load_problem(problem_id)
     path, created = prepare_file(problem, file)
     con = console()
-    con.print(f"{'wrote a fresh starter file' if created else 'working in'} [bold]{path}[/bold]; "
+    from rich.markup import escape
+
+    con.print(f"{'wrote a fresh starter file' if created else 'working in'} [bold]{escape(str(path))}[/bold]; "
               "open it in your editor, save to judge the samples")
     session = Practice(problem, path, minutes if minutes is not None else default_minutes(problem),
                        no_record=no_record)

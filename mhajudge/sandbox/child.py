@@ -101,6 +101,8 @@ class Child:
         filename = self.filename
         self.guard = ImportGuard(self.forbidden)
         sys.meta_path.insert(0, self.guard)
+        for name in [m for m in sys.modules if m.partition(".")[0] in self.guard.forbidden]:
+            del sys.modules[name]  # loaded by this child for itself (tracemalloc): an import must meet the guard
         module = type(sys)("candidate")
         module.__file__ = filename
         sys.modules["candidate"] = module

@@ -162,31 +162,64 @@ def null_fork() -> tuple[float, int]:
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
-def reap_all(reaped: list | None = None) -> None:
+def reap_all(reaped: list | None = None, budget_s: float = 2.0) -> None:
     """Kill and reap every process still below us after a case, adding what each
     used to ``reaped`` (CPU seconds, the largest peak resident bytes).
 
-    This process is a subreaper: what the case started, even detached with
-    setsid or a double fork, has become our direct child once its parent died.
+    The whole tree at once, stopped before it is killed (so nothing forks meanwhile):
+    this process is a subreaper, so what the case started, even detached with setsid
+    or a double fork, is below it; a chain of any depth goes in one sweep, and what
+    its members leave as zombies is reparented here and reaped.
     """
-    path = f"/proc/{os.getpid()}/task/{os.getpid()}/children"
-    for _ in range(20):
-        try:
-            with open(path) as f:
-                kids = [int(x) for x in f.read().split()]
-        except (OSError, ValueError):
-            kids = []
-        for k in kids:
-            try:
-                os.kill(k, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        for k in kids:
-            _account(k, 0, reaped)
-        while _account(-1, os.WNOHANG, reaped):  # zombies left by earlier cases
+    end = time.monotonic() + budget_s
+    me = os.getpid()
+    while True:
+        found = descendants(me)
+        if found:
+            sweep(lambda: found, rounds=1)
+        while _account(-1, os.WNOHANG, reaped):
             pass
-        if not kids:
+        if not found or time.monotonic() > end:
             return
+        time.sleep(0.0005)  # the killed become zombies, and theirs are reparented here, in a moment
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` in the process tree (children first)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def sweep(find, rounds: int) -> None:
+    """Stop, then kill, the processes ``find()`` names, until none is left.
+
+    Stopping them all first means none can fork while the others are killed.
+    """
+    for _ in range(rounds):
+        pids = find()
+        if not pids:
+            return
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for p in pids:
+                try:
+                    os.kill(p, sig)
+                except (ProcessLookupError, PermissionError):
+                    pass
 
 
 def _account(pid: int, options: int, reaped: list | None) -> bool:

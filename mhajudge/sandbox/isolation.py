@@ -22,11 +22,12 @@ import functools
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+
+from .fork import descendants, sweep  # noqa: E402 - one process-tree walk, shared with the child
 
 UID_RANGE = (200_000, 900_000)  # far above any real account's uid
 TMP_BYTES = 64 << 20             # the sandbox's private /tmp
@@ -63,53 +64,15 @@ def allocate_uid() -> int:
             return uid
 
 
-def _sweep(find, rounds: int) -> None:
-    """Stop, then kill, the processes ``find()`` names, until none is left.
-
-    Stopping them all first means none can fork while the others are killed.
-    """
-    for _ in range(rounds):
-        pids = find()
-        if not pids:
-            return
-        for sig in (signal.SIGSTOP, signal.SIGKILL):
-            for p in pids:
-                try:
-                    os.kill(p, sig)
-                except (ProcessLookupError, PermissionError):
-                    pass
-
-
 def kill_uid(uid: int) -> None:
     """SIGKILL every process running as ``uid``."""
-    _sweep(lambda: [pid for pid, uids in _process_uids().items() if uid in uids], rounds=5)
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` in the process tree (children first)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", "rb") as f:
-                stat = f.read()
-            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        for c in children.get(todo.pop(), []):
-            out.append(c)
-            todo.append(c)
-    return out
+    sweep(lambda: [pid for pid, uids in _process_uids().items() if uid in uids], rounds=5)
 
 
 def kill_tree(pid: int) -> None:
     """SIGKILL everything below ``pid``: the child is a subreaper, so processes
     that detached with setsid or a double fork are still below it."""
-    _sweep(lambda: descendants(pid), rounds=3)
+    sweep(lambda: descendants(pid), rounds=3)
 
 
 @functools.lru_cache(maxsize=None)
@@ -192,7 +155,7 @@ def bwrap_prefix(child_files: list[Path]) -> list[str]:
     cmd = [shutil.which("bwrap") or "bwrap", *namespaces, "--die-with-parent", "--new-session",
            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
     binds, hidden, numpy_again = view()
-    roots = binds + [str(f) for f in child_files]
+    roots = binds
     # Parent folders bubblewrap would create as 0700 (so the dropped uid could
     # not walk through e.g. /root to a Python installed there): make them 0755.
     parents = sorted({str(p) for r in roots for p in Path(r).parents if str(p) != "/"},
@@ -206,8 +169,11 @@ def bwrap_prefix(child_files: list[Path]) -> list[str]:
         cmd += ["--perms", "0755", "--tmpfs", d, "--remount-ro", d]
     for d in numpy_again:  # NumPy, should it live inside one of them
         cmd += ["--ro-bind", d, d]
-    for f in child_files:
-        cmd += ["--ro-bind", str(f), str(f)]
+    from . import INNER
+
+    cmd += ["--perms", "0755", "--dir", INNER]
+    for f in child_files:  # under a neutral name: the package's folders are not in the view
+        cmd += ["--ro-bind", str(f), f"{INNER}/{Path(f).name}"]
     cmd += ["--chdir", "/tmp", "--"]
     return cmd
 

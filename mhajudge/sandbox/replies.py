@@ -136,20 +136,32 @@ def honest_peak(claimed: int | None, measured: dict, answer_bytes: int) -> int:
 
 # -- what the case's process said ------------------------------------------------
 
-def case_result(out: dict, payload, program: dict, limit: float) -> RunResult:
-    """The :class:`RunResult` of one case from the zygote's relay ``out``."""
+def expected_leaves(program: dict, inputs: dict) -> set[str]:
+    """The names of the parts an honest answer to ``program`` has (see :mod:`.programs`)."""
+    from .answers import leaves
+    from .programs import step_leaf
+
+    names = leaves(program["returns"])
+    if program.get("kind") == "steps":
+        return {step_leaf(k, n) for k in range(len(inputs.get("steps", []))) for n in names}
+    return set(names)
+
+
+def case_result(out: dict, payload, program: dict, limit: float, leaves: set[str] | None = None) -> RunResult:
+    """The :class:`RunResult` of one case from the zygote's relay ``out``; ``leaves``:
+    the parts an honest answer has (none missing, none more)."""
     ended = out.get("ended")
     if isinstance(ended, dict):
         status, message = ended_message(ended, limit)
         return RunResult(status, message=message)
     try:
-        return _from_reply(out.get("reply"), payload, program, _measured(out))
+        return _from_reply(out.get("reply"), payload, program, _measured(out), leaves)
     except Malformed as exc:
         return RunResult("runtime-error", message=f"the case's process sent a malformed reply ({exc}); "
                                                   "the judge does not trust it")
 
 
-def _from_reply(reply, payload, program: dict, measured: dict) -> RunResult:
+def _from_reply(reply, payload, program: dict, measured: dict, leaves: set[str] | None) -> RunResult:
     if not isinstance(reply, dict):
         raise Malformed("not a reply object")
     status = reply.get("status")
@@ -175,6 +187,8 @@ def _from_reply(reply, payload, program: dict, measured: dict) -> RunResult:
 
     if not all(isinstance(k, str) and type(v) is np.ndarray for k, v in payload.items()):
         raise Malformed("the answer is not a set of named arrays")
+    if leaves is not None and set(payload) != leaves:  # a part missing, or one added to pad the answer
+        raise Malformed("the answer's parts are not the ones the problem declares")
     memory = bool(program.get("memory"))
     calls = program.get("timing", {}).get("most", 5) if program.get("kind", "call") == "call" and not memory else 1
     answer = {k: v for k, v in payload.items() if k != PEAK_LEAF}

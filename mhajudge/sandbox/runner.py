@@ -22,9 +22,9 @@ from pathlib import Path
 
 from . import cgroup, wire
 from ..untrusted import clean
-from .replies import Loaded, RunResult, case_result, probe_loaded  # noqa: F401 - RunResult is part of this API
+from .replies import Loaded, RunResult, case_result, expected_leaves, probe_loaded  # noqa: F401 - RunResult is part of this API
 
-from . import CHILD, CHILD_FILES
+from . import CHILD, CHILD_FILES, INNER
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "BLIS_NUM_THREADS")
 PROCESS_LIMIT = 64  # processes the candidate's uid may have at once (root is never limited)
@@ -144,7 +144,8 @@ class Sandbox:
                 os.chown(self.tmpdir, self.uid, self.uid)
         # The child's last two arguments: the judge's pid (if the judge dies, even by
         # SIGKILL, the child hears of it and cleans up) and the case folder it removes then.
-        cmd = [sys.executable, "-I", "-B", str(CHILD), str(cmd_r), str(res_w), str(self.limits.memory_bytes),
+        child = f"{INNER}/{CHILD.name}" if self.isolate else str(CHILD)
+        cmd = [sys.executable, "-I", "-B", child, str(cmd_r), str(res_w), str(self.limits.memory_bytes),
                str(-1 if self.uid is None else self.uid), str(0 if self.uid is None else PROCESS_LIMIT),
                str(0 if self.isolate else os.getpid()), self.tmpdir or ""]
         cwd = self.tmpdir  # bubblewrap's private /tmp when isolated
@@ -276,7 +277,7 @@ class Sandbox:
         if msg.get("op") != "result" or msg.get("id") != case_id:
             self._restart()
             return RunResult("runtime-error", message="the child answered out of turn")
-        return case_result(msg, payload, program, limit)
+        return case_result(msg, payload, program, limit, expected_leaves(program, inputs))
 
     def _restart(self) -> None:
         self.close()
