@@ -11,8 +11,8 @@ in. A submission that breaks the judge itself still gets a row.
 The folder is hostile (see :func:`find_submissions`): its file names, its
 symlinks and its bytes are all the submitters'. Every file is vetted by
 :func:`mhajudge.source.read_source` when found, so what cannot be judged gets a
-load-error row without a sandbox ever starting, and what is judged is a
-private copy of the bytes read (:func:`_row`).
+load-error row without a sandbox ever starting, and what is judged is
+exactly the bytes read, handed to the sandbox in memory (:func:`_row`).
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import hashlib
 import os
 import re
 import stat
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import JudgeError
+from .untrusted import INVISIBLE
 from .source import SourceError, read_source
 
 PREFERRED = ("solution.py", "main.py", "submission.py")
@@ -44,7 +44,7 @@ class Submission:
     within: Path | None = None  # the folder the file must stay inside: DIR, or the submission folder
 
 
-_NEEDS_ESCAPE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_NEEDS_ESCAPE = re.compile(f"[\\\\\x00-\x1f\x7f-\x9f{INVISIBLE}\ud800-\udfff]")
 
 
 def report_name(name: str) -> str:
@@ -229,9 +229,9 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.py")
 
 
 def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool = False) -> dict:
-    """Judge one submission: what is judged is a private copy of the bytes vetted
-    here, so nothing done to the folder meanwhile (a file swapped for a symlink)
-    and no hostile file name reaches the sandbox."""
+    """Judge one submission: what is judged is the bytes vetted here, handed over in
+    memory, so nothing done to the folder meanwhile (a file swapped for a symlink)
+    matters, no hostile file name reaches the sandbox, and no copy is left on disk."""
     from .formats import plain
     from .judge import judge_file
 
@@ -242,13 +242,10 @@ def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool
     except SourceError as exc:  # it changed since it was found
         return plain(_load_error(sub, problem, cases, str(exc)))
     name = sub.file.name if _PLAIN_NAME.fullmatch(sub.file.name) else "submission.py"
-    try:
-        with tempfile.TemporaryDirectory(prefix="mhajudge-grade-") as tmp:
-            copy = Path(tmp) / name
-            copy.write_bytes(source.encode("utf-8", "surrogateescape"))
-            report = judge_file(copy, problem=problem, cases=cases, limits=limits, hide=True, isolate=isolate,
-                                exitfirst=exitfirst)
-            row = {"path": sub.path, **report.to_json()}
+    try:  # the vetted bytes go to the sandbox as they are: no copy on disk to leave behind
+        report = judge_file(Path(name), problem=problem, cases=cases, limits=limits, hide=True, isolate=isolate,
+                            exitfirst=exitfirst, source=source)
+        row = {"path": sub.path, **report.to_json()}
     except Exception as exc:  # noqa: BLE001 - one submission must never break the others
         row = {"path": sub.path, "problem": problem.id, "file": None, "verdict": "runtime-error",
                "passed": 0, "total": len(cases), "cases": [], "diagnoses": [], "score": 0.0,
@@ -286,12 +283,20 @@ def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limit
     jobs = max(1, jobs or os.cpu_count() or 1)
     start = time.perf_counter()
     rows = []
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         futures = [pool.submit(_row, s, problem, cases, limits, isolate, exitfirst) for s in subs]
         for i, fut in enumerate(futures):
             rows.append(fut.result())
             if progress:
                 progress(i + 1, len(subs), rows[-1])
+    except BaseException:  # Ctrl-C (or anything): judge no queued submission, close the running ones
+        from .sandbox.runner import stop_all
+
+        pool.shutdown(wait=False, cancel_futures=True)
+        stop_all()
+        raise
+    pool.shutdown()
     result = {"problem": problem.id, "submissions": sorted(rows, key=lambda r: r["path"]),
               "time_s": round(time.perf_counter() - start, 3)}
     if shard:

@@ -152,7 +152,7 @@ def _speed(report: Report) -> None:
 def judge_file(file, problem_id: str | None = None, *, secret: str | None = None,
                limits: Limits | None = None, hide: bool = False, groups: str = "all",
                diagnose: bool = True, problem=None, cases=None, isolate: bool | None = None,
-               within=None, only: str | None = None, exitfirst: bool = False) -> Report:
+               within=None, only: str | None = None, exitfirst: bool = False, source: str | None = None) -> Report:
     """Judge one candidate file and return its :class:`Report`.
 
     ``problem`` and ``cases`` may be passed in when judging many files against the
@@ -161,14 +161,15 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     ``secret``) is set, and a :class:`JudgeError` where isolation cannot be had.
     ``within``: a folder the file must really be inside (``grade`` passes its own).
     ``only``: judge only the cases whose name contains it (``--case``); ``exitfirst``:
-    stop at the first case that is not accepted (``-x``).
+    stop at the first case that is not accepted (``-x``). ``source``: the file's text,
+    already read (``grade`` reads and vets it once); ``file`` then only names it.
     """
     from .sandbox import isolation
     from .cases import SECRET_VAR
 
     start = time.perf_counter()
     file = Path(file)
-    if not file.is_file():
+    if source is None and not file.is_file():
         what = "not a regular file" if file.exists() else "no such file"
         raise JudgeError(f"{what}: {file}", hint="give the path of a .py file")
     secret_set = bool(secret or os.environ.get(SECRET_VAR))
@@ -179,7 +180,7 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     limits = limits or Limits()
     entry_points = [{"name": ep.name, "params": ep.params} for ep in problem.entry_points]
     report = Report(problem=problem.id, file=str(file), isolated=isolate)
-    with Sandbox(file, entry_points, problem.forbidden, limits, isolate=isolate, within=within) as box:
+    with Sandbox(file, entry_points, problem.forbidden, limits, isolate=isolate, within=within, source=source) as box:
         # The child is starting; importing NumPy and drawing the cases here overlaps it.
         from . import cases as cases_mod
         from .diagnose import diagnose_report
@@ -215,10 +216,14 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     _speed(report)
     if diagnose and report.verdict != "accepted":
         report.diagnoses = diagnose_report(problem, report)
-    if hide:  # a hidden case's inputs were in the candidate's process: no text of its may carry them out
+    if hide:  # a hidden case's inputs were in the candidate's process: nothing it chose may carry them out
         for c in report.cases:
-            if c.group == "hidden" and not c.from_load:
-                c.message, c.details = "", ""
+            if c.group == "hidden":
+                c.time_s = None  # its claimed time is the candidate's to choose, to the microsecond
+                if not c.from_load:
+                    c.message, c.details = "", ""
         report.stdout = report.stderr = ""
+        if report.speed:  # the totals likewise, to two significant figures
+            report.speed = {k: (float(f"{v:.2g}") if isinstance(v, float) else v) for k, v in report.speed.items()}
     report.wall_s = time.perf_counter() - start
     return report

@@ -653,3 +653,152 @@ def test_grading_a_class_of_hostile_code(tmp_path):
     assert "\x1b" not in text and "\\u001b" not in text
     print(f"\ngrade of {len(rows)} submissions: {elapsed:.1f} s, judge peak RSS {usage.ru_maxrss / 1024:.0f} MB")
     assert elapsed < 240
+
+
+# ---------------------------------------------------------------------------
+# Found by a hostile pass over the hardened judge (each failed before its fix).
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_padding_part_does_not_shrink_the_measured_peak(tmp_path, mode):
+    """The full L x L matrix, then a forged reply with a tiny claimed peak and an extra
+    48 MiB part: the sending allowance was taken on every part, declared or not."""
+    body = FLASH_NAIVE.replace("    return w @ V", "    out = w @ V\n"
+                               "    _forge({'status': 'ok', 'time_s': 0.001, 'peak_bytes': 1024, 'payload': "
+                               "{'$d': {'output': {'$a': 0}, 'pad': {'$a': 1}}}}, *_npy(out, np.zeros(6 << 20)))\n"
+                               "    return out")
+    npy = ("import io\ndef _npy(*arrays):\n    blobs = []\n    for a in arrays:\n        b = io.BytesIO()\n"
+           "        np.save(b, a, allow_pickle=False)\n        blobs.append(b.getvalue())\n"
+           "    return b''.join(blobs), [len(b) for b in blobs]\n")
+    code, report = judge_json(tmp_path, mode, FORGE + npy + body, "--case", "memory bound",
+                              problem="flash-attention", time_limit=20)
+    assert report["verdict"] != "accepted", report["cases"]
+    assert all("malformed reply" in c["message"] for c in report["cases"]), report["cases"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_answer_missing_its_parts_is_no_internal_error(tmp_path, mode):
+    body = FLASH_NAIVE.replace("    s = Q @", "    _forge({'status': 'ok', 'time_s': 0.001, 'payload': {'$d': {}}})\n    s = Q @")
+    code, report = judge_json(tmp_path, mode, FORGE + body, problem="flash-attention", time_limit=20)
+    assert code == 1 and {c["verdict"] for c in report["cases"]} == {"runtime-error"}
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "forger.py").write_text("# mhajudge: flash-attention\nimport numpy as np\nimport os, sys\n" + FORGE + body)
+    code, out, err = run_cli("grade", folder, "--problem", "flash-attention", "--format", "json",
+                             "--isolate" if mode == "isolated" else "--no-isolate")
+    assert code == 0 and "judge_error" not in out, err
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_setsid_chain_of_any_depth_is_gone_after_its_case(tmp_path, mode):
+    record = f"/tmp/chain-{uuid.uuid4().hex[:8]}"
+    chain = (f"    if os.path.exists({record!r}):\n"
+             "        alive = []\n"
+             f"        for line in open({record!r}):\n"
+             "            try:\n"
+             "                with open(f'/proc/{int(line)}/stat') as f:\n"
+             "                    if f.read().split(') ')[1][0] != 'Z':\n"
+             "                        alive.append(int(line))\n"
+             "            except OSError:\n"
+             "                pass\n"
+             "        if alive:\n"
+             "            raise ValueError(f'{len(alive)} still running')\n"
+             "    elif os.fork() == 0:\n"
+             "        for depth in range(30):\n"
+             "            os.setsid()\n"
+             f"            with open({record!r}, 'a') as f:\n"
+             "                f.write(f'{os.getpid()}\\n')\n"
+             "            if os.fork() != 0:\n"
+             "                import time\n"
+             "                time.sleep(3600)\n"
+             "        os._exit(0)\n"
+             "    else:\n"
+             "        import time\n"
+             "        time.sleep(0.5)\n")
+    code, report = judge_json(tmp_path, mode, CORRECT.replace("    s = Q @", chain + "    s = Q @"), "--samples",
+                              time_limit=10)
+    assert report["verdict"] == "accepted", report["cases"]
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason=f"no bubblewrap here: {bwrap_problem()}")
+def test_no_mhajudge_package_can_be_pieced_together_in_the_view(tmp_path):
+    body = CORRECT.replace("    s = Q @", "    sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != 'ImportGuard']\n"
+                                          "    import importlib\n    try:\n        importlib.import_module('mha' + 'judge')\n"
+                                          "    except ImportError:\n        pass\n"
+                                          "    else:\n        raise ValueError('REACHED')\n    s = Q @")
+    code, report = judge_json(tmp_path, "isolated", body)
+    assert report["verdict"] == "accepted", report["cases"][0]["message"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_banned_module_the_child_loaded_is_not_served_from_sys_modules(tmp_path, mode):
+    body = FLASH_NAIVE.replace("    s = Q @", "    import importlib\n    importlib.import_module('trace' + 'malloc')\n    s = Q @")
+    code, report = judge_json(tmp_path, mode, body, "--samples", problem="flash-attention")
+    assert report["verdict"] == "forbidden", report["cases"][0]
+
+
+@pytest.mark.skipif(cgroup.why_not() is not None, reason=f"{cgroup.why_not()}")
+@pytest.mark.parametrize("mode", MODES)
+def test_the_memory_bound_sees_a_memfd(tmp_path, mode):
+    """All L x L scores written into a memfd, never mapped: no process holds them, the
+    submission's control group does."""
+    body = FLASH_NAIVE.replace("    w = np.exp(", "    fd = os.memfd_create('scores')\n    os.write(fd, s.tobytes())\n"
+                                              "    del s\n    s = np.frombuffer(os.pread(fd, 1, 0) and b'', dtype=np.float64)\n"
+                                              "    s = np.frombuffer(os.pread(fd, os.fstat(fd).st_size, 0), dtype=np.float64)"
+                                              ".reshape(Q.shape[:-1] + K.shape[-2:-1])\n    w = np.exp(")
+    code, report = judge_json(tmp_path, mode, body, "--case", "memory bound", problem="flash-attention", time_limit=20)
+    assert report["verdict"] == "memory-limit", report["cases"]
+
+
+def test_hidden_case_times_carry_nothing_out_in_grade(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a.py").write_text("# mhajudge: sdpa\nimport numpy as np\nimport os, sys\n" + CORRECT)
+    code, out, err = run_cli("grade", folder, "--problem", "sdpa", "--format", "json", "--no-isolate")
+    (row,) = _json.loads(out)["submissions"]
+    assert all(c["time_s"] is None for c in row["cases"] if c["group"] == "hidden")
+    assert all(c["time_s"] is not None for c in row["cases"] if c["group"] == "sample")
+
+
+def test_invisible_characters_cannot_make_a_name_look_like_another(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    head = "# mhajudge: sdpa\nimport numpy as np\n"
+    (folder / "bob.py").write_text(head + CORRECT.replace("/ np.sqrt(Q.shape[-1])", ""))
+    for name in ("bob\u200b.py", "b\u200fob.py", "bob\ufeff.py", "bo\u00adb.py"):
+        (folder / name).write_text(head + CORRECT)
+    csv_path = tmp_path / "g.csv"
+    code, out, err = run_cli("grade", folder, "--problem", "sdpa", "--csv", csv_path, env={"COLUMNS": "200"})
+    assert code == 0, err
+    shown = [line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")]
+    assert len(shown) == 5 and shown.count("bob.py") == 1, shown
+    paths = [line.split(",")[0] for line in csv_path.read_text().splitlines()[1:]]
+    assert paths.count("bob.py") == 1 and len(set(paths)) == 5, paths
+
+
+def test_nan_rows_of_an_answer_are_shown_not_taken_as_markup(tmp_path):
+    body = CORRECT.replace("    return w @ V, w", "    return np.full_like(w @ V, np.nan), w")
+    code, out, err = judge_text(tmp_path, "plain", body, "--samples")
+    assert "[nan nan]" in out, out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_stopping_grade_leaves_nothing_and_judges_nothing_more(tmp_path, sig):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"loop{i}.py").write_text("# mhajudge: sdpa\ndef scaled_dot_product_attention(Q, K, V, mask=None):\n"
+                                            "    while True:\n        pass\n")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MHAJUDGE_SECRET"}
+    env["TMPDIR"] = str(tmp)
+    proc = subprocess.Popen([sys.executable, "-m", "mhajudge", "grade", str(folder), "--problem", "sdpa",
+                             "--time-limit", "20", "--jobs", "2", "--no-isolate"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(4)
+    start = time.perf_counter()
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    assert time.perf_counter() - start < 10, "grade went on judging the queued submissions"
+    time.sleep(0.5)
+    assert list(tmp.iterdir()) == [], "a folder was left behind"

@@ -112,6 +112,26 @@ class Group:
         script = f'{joins} && shift {len(self.dirs)} && exec "$@"'
         return ["/bin/sh", "-c", script, "sh", *[str(d / "cgroup.procs") for d in self.dirs], *cmd]
 
+    def _memory_file(self, v2: str, v1: str) -> Path | None:
+        return (self.dirs[0] / (v2 if self.version == "v2" else v1)) if self.dirs else None
+
+    def usage(self) -> int | None:
+        """The memory the group holds now (resident, page cache, shared memory and memfds alike)."""
+        return _read_int(self._memory_file("memory.current", "memory.usage_in_bytes"))
+
+    def reset_peak(self) -> bool:
+        """Start measuring a new peak (cgroup v1; v2 from Linux 6.12). False where it cannot."""
+        path = self._memory_file("memory.peak", "memory.max_usage_in_bytes")
+        try:
+            path.write_text("0" if self.version == "v1" else "1")
+            return True
+        except (OSError, AttributeError):
+            return False
+
+    def peak(self) -> int | None:
+        """The most memory the group held since the last :meth:`reset_peak`."""
+        return _read_int(self._memory_file("memory.peak", "memory.max_usage_in_bytes"))
+
     def pids(self) -> list[int]:
         out = set()
         for d in self.dirs:
@@ -159,6 +179,13 @@ class Group:
                     break
                 except OSError:
                     time.sleep(0.02)  # its last processes are still exiting
+
+
+def _read_int(path: Path | None) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
 
 
 def remove_stale() -> None:

@@ -87,11 +87,11 @@ class Forker:
 
     def _collect(self, r: int, pid: int, marker: bytes, start: float, limit: float) -> dict:
         """Read the grandchild's marked frame, or kill it when time runs out."""
-        data = bytearray()
+        found = FrameFinder(marker, self.wire)
         deadline = start + limit
         exited = None
         out: dict = {"reply": None}
-        while (frame := find_frame(data, marker, self.wire)) is None:
+        while (frame := found.frame()) is None:
             left = deadline - time.perf_counter()
             if left <= 0:
                 out["ended"] = {"status": "time-limit", "limit_s": limit}
@@ -99,8 +99,8 @@ class Forker:
             ready, _, _ = select.select([r], [], [], min(left, 0.05))
             if ready:
                 chunk = os.read(r, 1 << 20)
-                if chunk and len(data) < FRAME_CAP:
-                    data += chunk
+                if chunk and len(found.data) < FRAME_CAP:
+                    found.data += chunk
                     continue
                 if chunk:  # far more than any answer: stop reading, it will be killed
                     out["ended"] = {"status": "runtime-error", "why": "flood"}
@@ -143,14 +143,39 @@ def kill(pid: int) -> None:
             pass
 
 
-def find_frame(data, marker: bytes, wire):
-    """The complete frame after ``marker`` in ``data``, or None."""
-    at = data.find(marker)
-    if at < 0:
-        return None
-    frame = bytes(data[at + len(marker):])
-    size = wire.frame_size(frame)
-    return frame if size is not None and len(frame) >= size else None
+class FrameFinder:
+    """The frame after ``marker`` in what a case's process wrote, found as data arrives.
+
+    Each chunk is looked at once: the marker is searched for only in what is new,
+    and once the frame's header is in, nothing is parsed again until the whole
+    frame has come (an answer of many MiB arrives in thousands of pipe-sized reads).
+    """
+
+    def __init__(self, marker: bytes, wire):
+        self.marker, self.wire = marker, wire
+        self.data = bytearray()
+        self.at = -1          # where the frame starts, once the marker is seen
+        self.scanned = 0      # how far the marker was searched for
+        self.size = None      # the frame's whole length, once its header is in
+
+    def frame(self) -> bytes | None:
+        if self.at < 0:
+            found = self.data.find(self.marker, max(0, self.scanned - len(self.marker) + 1))
+            self.scanned = len(self.data)
+            if found < 0:
+                return None
+            self.at = found + len(self.marker)
+        have = len(self.data) - self.at
+        if self.size is None:
+            if have < 8:
+                return None
+            header = int.from_bytes(self.data[self.at:self.at + 8], "little")
+            if header > self.wire.MAX_HEADER:  # not ours: let the reader say what is wrong
+                return bytes(self.data[self.at:])
+            if have < 8 + header:
+                return None
+            self.size = self.wire.frame_size(bytes(self.data[self.at:self.at + 8 + header]))
+        return bytes(self.data[self.at:self.at + self.size]) if have >= self.size else None
 
 
 def null_fork() -> tuple[float, int]:

@@ -120,17 +120,26 @@ def honest_time(claimed: float | None, measured: dict, calls: int) -> float | No
 
 SENDING_COPIES = 4      # copies of the answer the case's process makes to send it (shape, .npy, frame, marker)
 SENDING_SLACK = 1 << 20
+# The control group also holds the trusted child's copies of the inputs and of the
+# answer on their way, and a fork's fresh pages: measured 27 MiB over the tiled
+# reference's 2 MiB at L = 4096 (6 MiB of inputs, 2 MiB of answer).
+GROUP_INPUT_COPIES, GROUP_ANSWER_COPIES, GROUP_SLACK = 4, 6, 8 << 20
 
 
 def honest_peak(claimed: int | None, measured: dict, answer_bytes: int) -> int:
-    """The peak memory of a memory-measured call: the larger of the in-process
-    measure (tracemalloc, forgeable) and the peak resident memory of the case's
+    """The peak memory of a memory-measured call: the largest of the in-process
+    measure (tracemalloc, forgeable), the peak resident memory of the case's
     processes beyond an empty fork's (``wait4``, which an mmap or a reset cannot
-    hide), less what sending the answer back costs."""
+    hide), and the peak of the submission's control group during the case (which a
+    memfd or a file in /tmp cannot hide either), each less what moving the inputs
+    and the answer costs."""
     rss, base = measured.get("rss_bytes"), measured.get("base_rss_bytes")
     outside = 0
     if isinstance(rss, int) and isinstance(base, int):
         outside = rss - base - SENDING_COPIES * answer_bytes - SENDING_SLACK
+    group, inputs = measured.get("group_bytes"), measured.get("input_bytes")
+    if isinstance(group, int) and isinstance(inputs, int):  # the submission's control group, where it has one
+        outside = max(outside, group - GROUP_INPUT_COPIES * inputs - GROUP_ANSWER_COPIES * answer_bytes - GROUP_SLACK)
     return max(int(claimed or 0), outside, 0)
 
 

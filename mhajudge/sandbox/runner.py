@@ -47,11 +47,18 @@ class Limits:
 
 _LIVE: set = set()  # sandboxes with a child running, for stop_all
 _LIVE_LOCK = threading.Lock()
+_STOPPED = threading.Event()  # set by stop_all: no sandbox starts any more
+
+
+class Stopped(Exception):
+    """The judge is stopping: no new sandbox starts."""
 
 
 def stop_all() -> None:
-    """Close every running sandbox (the judge was told to stop): nothing is left behind."""
+    """Close every running sandbox (the judge was told to stop): nothing is left behind,
+    and no sandbox starts after this (a worker thread about to start one is refused)."""
     with _LIVE_LOCK:
+        _STOPPED.set()
         boxes = list(_LIVE)
     for box in boxes:
         try:
@@ -88,6 +95,15 @@ class _Capture(threading.Thread):
         return s
 
 
+def _nbytes(value) -> int:
+    """The bytes of the arrays in an inputs tree."""
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_nbytes(v) for v in value)
+    return int(getattr(value, "nbytes", 0))
+
+
 def child_env() -> dict:
     """A clean environment: no secrets, one BLAS thread."""
     env = {k: os.environ[k] for k in KEEP_VARS if k in os.environ}
@@ -105,13 +121,14 @@ class Sandbox:
     """
 
     def __init__(self, file: Path, entry_points: list[dict], forbidden: list[str], limits: Limits,
-                 isolate: bool = False, within: Path | None = None):
+                 isolate: bool = False, within: Path | None = None, source: str | None = None):
         self.file = Path(file)
         self.entry_points = entry_points
         self.forbidden = forbidden
         self.limits = limits
         self.isolate = isolate          # run inside bubblewrap (see mhajudge.isolation)
         self.within = within            # a folder the file must really be in (grade's)
+        self.source = source            # the file's text, when the caller has read it already
         self.proc: subprocess.Popen | None = None
         self.loaded: Loaded | None = None
         self.captures: list[_Capture] = []
@@ -127,8 +144,13 @@ class Sandbox:
 
         from ..source import SourceError, read_source
 
+        with _LIVE_LOCK:  # registered before anything is made, so stop_all can undo all of it
+            if _STOPPED.is_set():
+                raise Stopped("the judge is stopping")
+            _LIVE.add(self)
+
         try:
-            source = read_source(self.file, within=self.within)
+            source = self.source if self.source is not None else read_source(self.file, within=self.within)
         except SourceError as exc:
             self.loaded = Loaded(False, "load-error", clean(str(exc)))
             return
@@ -154,8 +176,6 @@ class Sandbox:
         # One control group for all the submission's processes, where the machine has them.
         self.group = cgroup.Group(self.limits.memory_bytes, PROCESS_LIMIT + 8)
         cmd = self.group.wrap(cmd)
-        with _LIVE_LOCK:
-            _LIVE.add(self)
         self.proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             # The child sets its own limits before any candidate code runs: no
@@ -168,7 +188,8 @@ class Sandbox:
                          _Capture(self.proc.stderr, self.limits.capture_bytes)]
         for c in self.captures:
             c.start()
-        self._send({"op": "load", "file": str(self.file.resolve()), "source": source,
+        self._send({"op": "load", "file": str(self.file if self.source is not None else self.file.resolve()),
+                    "source": source,
                     "time_limit": self.limits.load_time_s,
                     "entry_points": self.entry_points, "forbidden": self.forbidden})
 
@@ -257,6 +278,9 @@ class Sandbox:
         loaded = self.wait_loaded()
         if not loaded.ok:
             return RunResult("runtime-error", message=f"the file no longer imports: {loaded.message}")
+        # The memory the whole submission holds during a memory-measured case, from its
+        # control group: what no process maps (a memfd, a file in /tmp) counts too.
+        group_base = self.group.usage() if program.get("memory") and self.group and self.group.reset_peak() else None
         try:
             self._send({"op": "case", "id": case_id, "program": program, "time_limit": limit}, inputs)
         except (BrokenPipeError, OSError):
@@ -277,6 +301,10 @@ class Sandbox:
         if msg.get("op") != "result" or msg.get("id") != case_id:
             self._restart()
             return RunResult("runtime-error", message="the child answered out of turn")
+        peak = self.group.peak() if group_base is not None else None
+        if peak is not None and isinstance(msg.get("measured"), dict):
+            msg["measured"]["group_bytes"] = peak - group_base
+            msg["measured"]["input_bytes"] = _nbytes(inputs)
         return case_result(msg, payload, program, limit, expected_leaves(program, inputs))
 
     def _restart(self) -> None:
