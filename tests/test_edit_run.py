@@ -58,3 +58,23 @@ def test_list_at_80_columns_keeps_every_id_whole():
     assert max(len(line) for line in out.splitlines()) <= 80
     for pid in bank.problem_ids():
         assert pid in out, pid
+
+
+def test_try_runs_your_inputs_beside_the_reference(tmp_path):
+    import numpy as np
+
+    args_py = tmp_path / "case.py"
+    args_py.write_text("import numpy as np\nQ = np.eye(2)\nK = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])\n"
+                       "V = np.arange(6.0).reshape(3, 2)\n")
+    code, out, err = run_cli("try", WRONG, "--problem", "sdpa", "--args", args_py, env={"COLUMNS": "200"})
+    assert code == 1 and "reference output" in out and "yours output" in out and "difference" in out, err
+    assert "WRONG-ANSWER" in out
+    npz = tmp_path / "case.npz"
+    np.savez(npz, Q=np.eye(2), K=np.eye(2), V=np.ones((2, 2)))
+    code, out, err = run_cli("try", SOLUTIONS / "sdpa" / "correct_einsum.py", "--args", npz)
+    assert code == 0 and "ACCEPTED" in out, out + err
+    np.savez(npz, Q=np.eye(2))
+    code, _, err = run_cli("try", WRONG, "--args", npz)
+    assert code == 2 and "does not set K, V" in err
+    code, _, err = run_cli("try", WRONG, "--args", tmp_path / "nope.npz")
+    assert code == 2 and "no such file" in err

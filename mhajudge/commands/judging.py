@@ -137,3 +137,29 @@ def _emit_run(run: dict, format: Format, max_score: Optional[float], visibility:
         sys.stdout.write(render({"problem": run["problem"], "submissions": [{"path": run["file"], **run}]}))
     else:
         sys.stdout.write(as_json(formats.gradescope(run, max_score, visibility)))
+
+
+@app.command("try")
+@guard
+def try_cmd(
+    file: Path = typer.Argument(..., help="your .py file"),
+    problem: Optional[str] = typer.Option(None, "--problem", "-p", metavar="ID", autocompletion=complete_id,
+                                          help="the problem (default: the file's header, else its function names)"),
+    args: Path = typer.Option(..., "--args", metavar="ARGS.py|ARGS.npz",
+                              help="the inputs: a .npz of arrays, or a .py that sets variables named like the "
+                                   "parameters (Q = np.random.randn(2, 4, 8))"),
+    fn: Optional[str] = typer.Option(None, "--fn", metavar="NAME", help="which entry point (default: the first)"),
+    isolate: Optional[bool] = typer.Option(None, "--isolate/--no-isolate", help="as for run"),
+) -> None:
+    """Run your code and the reference on inputs you choose; show both answers and their difference.
+
+    Nothing hidden is involved. Exit 0 when the answers agree, 1 when not.
+
+    Example: [bold]mhajudge try attn.py --problem sdpa --args my_case.npz[/bold]
+    """
+    from ..trying import render, try_inputs
+
+    tried = try_inputs(file, problem, args, fn, isolate=isolation_choice(isolate))
+    render(tried, console())
+    raise typer.Exit(0 if tried.verdict == "accepted" else 1)
+
