@@ -66,7 +66,7 @@ def test_memory_bound_margins():
     for c in long_cases:
         assert c.meta["bound"] <= c.meta["full"] // 4
     tiled = judge_file(ROOT / "reference" / "flash_attention.py", "flash-attention", diagnose=False)
-    naive = judge_file(ROOT / "tests" / "solutions" / "flash-attention" / "naive_full_matrix.py",
+    naive = judge_file(ROOT / "reference" / "solutions" / "flash-attention" / "naive_full_matrix.py",
                        "flash-attention", diagnose=False)
     for report, ok in ((tiled, True), (naive, False)):
         for r in report.cases:
