@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 from mhajudge import bank, cases
 from mhajudge.child import with_generators
 
-stats = bank.reference_module("stats", "drivers")
+stats = bank.reference_module("stats", "shared")
 sampling = bank.reference_module("sampling", "drivers")
+sampling_law = bank.reference_module("sampling_law", "shared")
 block = bank.reference_module("attention_block", "drivers")
 sampling_ref = bank.reference_module("sampling")
 block_ref = bank.reference_module("attention_block")
@@ -190,7 +191,7 @@ def enumerated_law(logits, temperature, top_k, top_p):
 
 
 def _margin(logits, temperature, top_k, top_p):
-    return sampling._top_p_margin(np.array(logits), temperature, top_k, top_p)
+    return sampling_law.top_p_margin(np.array(logits), temperature, top_k, top_p)
 
 
 cases_strategy = st.tuples(
@@ -207,7 +208,7 @@ def test_law_matches_torch_and_enumeration(case):
     logits, temperature, top_k, top_p = case
     assume(_margin(logits, temperature, top_k, top_p) > 1e-9)       # not on the threshold
     assume(len(set(np.round(logits, 9))) == len(logits))              # no ties inside the nucleus
-    got = sampling.law(logits, temperature, top_k, top_p).probs
+    got = sampling_law.law(logits, temperature, top_k, top_p).probs
     np.testing.assert_allclose(got, torch_law(logits, temperature, top_k, top_p), rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(got, enumerated_law(logits, temperature, top_k, top_p), rtol=1e-10, atol=1e-14)
 
@@ -218,7 +219,7 @@ def test_mistake_laws_match_torch(case):
     logits, temperature, top_k, top_p = case
     assume(_margin(logits, temperature, top_k, top_p) > 1e-9)
     knobs = sampling_mistakes.KNOBS
-    law = sampling.law
+    law = sampling_law.law
     order = law(logits, temperature, top_k, top_p, **knobs["top-k-after-top-p"]).probs
     np.testing.assert_allclose(order, torch_law(logits, temperature, top_k, top_p, order="top-p first"), atol=1e-12)
     drop = law(logits, temperature, top_k, top_p, **knobs["top-p-drops-boundary"]).probs
@@ -231,25 +232,25 @@ def test_mistake_laws_match_torch(case):
 def test_greedy_law_takes_the_first_maximum_and_ignores_filters():
     logits = [0.5, 2.0, -1.0, 2.0]
     for kwargs in ({}, {"top_k": 3, "top_p": 0.2}):
-        probs = sampling.law(logits, 0, **kwargs).probs
+        probs = sampling_law.law(logits, 0, **kwargs).probs
         assert probs.tolist() == [0.0, 1.0, 0.0, 0.0]
-    assert sampling.law([0.2, 1.0, 0.9], 1.0, top_k=1).probs.tolist() == [0.0, 1.0, 0.0]
+    assert sampling_law.law([0.2, 1.0, 0.9], 1.0, top_k=1).probs.tolist() == [0.0, 1.0, 0.0]
 
 
 def test_top_k_keeps_ties_at_the_boundary():
-    probs = sampling.law([3.0, 1.0, 2.0, 2.0, 0.0], 1.0, top_k=2).probs
+    probs = sampling_law.law([3.0, 1.0, 2.0, 2.0, 0.0], 1.0, top_k=2).probs
     assert (probs > 0).tolist() == [True, False, True, True, False]
 
 
 def test_huge_logits_law_is_finite_and_the_unstable_one_is_not():
     logits = 1e4 + np.array([0.0, 1.0, -0.5, 2.0])
-    right = sampling.law(logits)
+    right = sampling_law.law(logits)
     np.testing.assert_allclose(right.probs, torch.softmax(torch.tensor(logits), 0).numpy(), rtol=1e-12)
-    assert not sampling.law(logits, stable=False).finite
+    assert not sampling_law.law(logits, stable=False).finite
 
 
 def test_excluded_tokens_are_explained():
-    law = sampling.law([3.0, 2.9, 0.0, -1.0, 1.0], 1.0, top_k=4, top_p=0.4)
+    law = sampling_law.law([3.0, 2.9, 0.0, -1.0, 1.0], 1.0, top_k=4, top_p=0.4)
     assert set(law.why) == {1, 2, 3, 4}
     assert "top_k=4" in law.why[3] and "top_p=0.4" in law.why[1]
 
@@ -260,11 +261,11 @@ def test_reference_and_mistake_samplers_draw_from_their_laws():
     kwargs = {"temperature": 1.5, "top_k": 4, "top_p": 0.75}
     assert _margin(logits, 1.5, 4, 0.75) > 0.02
     seeds = range(12000)
-    right = sampling.law(logits, **kwargs).probs
+    right = sampling_law.law(logits, **kwargs).probs
     draws = [sampling_ref.sample_token(logits, seed=s, **kwargs) for s in seeds]
     assert not stats.g_test(np.bincount(draws, minlength=8), right).reject
     for mistake, fns in sampling_mistakes.MISTAKES.items():
-        wrong = sampling.law(logits, **kwargs, **sampling_mistakes.KNOBS[mistake]).probs
+        wrong = sampling_law.law(logits, **kwargs, **sampling_mistakes.KNOBS[mistake]).probs
         draws = np.array([fns["sample_token"](logits, seed=s, **kwargs) for s in seeds])
         assert not stats.g_test(np.bincount(draws, minlength=8), wrong).reject, mistake
         if mistake != "unstable-softmax":   # on these logits the unstable softmax is right

@@ -41,7 +41,7 @@ import math
 import numpy as np
 
 from mhajudge.check import Outcome
-from mhajudge_reference.drivers import stats
+from mhajudge_reference.shared import stats
 from mhajudge_reference.sdpa import masked_softmax
 
 
