@@ -218,6 +218,7 @@ def test_law_matches_torch_and_enumeration(case):
 def test_mistake_laws_match_torch(case):
     logits, temperature, top_k, top_p = case
     assume(_margin(logits, temperature, top_k, top_p) > 1e-9)
+    assume(len(set(np.round(logits, 9))) == len(logits))              # no ties inside the nucleus
     knobs = sampling_mistakes.KNOBS
     law = sampling_law.law
     order = law(logits, temperature, top_k, top_p, **knobs["top-k-after-top-p"]).probs
