@@ -7,10 +7,16 @@ Torch's bool ``attn_mask`` means True = blocked, so it gets ``mask == 0``. A ful
 masked query row can be NaN in MultiheadAttention (it depends on the code path it
 takes); there we check our convention (a zero row before ``Wo``, so a zero output
 row) instead.
+
+Properties (hypothesis): permuting the queries (and the mask's rows) permutes the
+outputs, permuting the keys and values (and the mask's columns) leaves them
+unchanged; mha-masked is mha-projected on a batch of one.
 """
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
@@ -20,6 +26,12 @@ from mhajudge.cases import build  # noqa: E402
 
 REF = bank.reference_module("mha_masked")
 CASES = build(bank.load_problem("mha-masked"), secret="oracle")
+MASKED = REF.multi_head_attention
+PROJECTED = bank.reference_module("mha_projected").multi_head_attention
+unbatched = bank.reference_module("strategies", "shared").unbatched
+
+SETTINGS = settings(max_examples=60, deadline=None)
+CLOSE = dict(rtol=1e-9, atol=1e-12)
 
 
 def t(a):
@@ -90,3 +102,29 @@ def test_cases_cover_the_contract():
     assert any(c.args["Q"].shape[0] == 1 for c in CASES)
     assert any(c.args.get("mask") is None for c in CASES)
     assert any(c.dtype == "float32" for c in CASES)
+
+
+# -- properties ------------------------------------------------------------------------------
+
+@SETTINGS
+@given(unbatched(), st.data())
+def test_masked_permutations(inputs, data):
+    Q, K, V, H, rng = inputs
+    L, D = Q.shape
+    W = [rng.standard_normal((D, D)) / np.sqrt(D) for _ in range(4)]
+    mask = (rng.random((L, L)) < 0.6).astype(float)
+    perm = np.array(data.draw(st.permutations(range(L))))
+    out = MASKED(Q, K, V, *W, H, mask)
+    np.testing.assert_allclose(MASKED(Q[perm], K, V, *W, H, mask[perm]), out[perm], **CLOSE)
+    np.testing.assert_allclose(MASKED(Q, K[perm], V[perm], *W, H, mask[:, perm]), out, **CLOSE)
+
+
+@SETTINGS
+@given(unbatched())
+def test_masked_is_projected_on_a_batch_of_one(inputs):
+    Q, K, V, H, rng = inputs
+    L, D = Q.shape
+    W = [rng.standard_normal((D, D)) / np.sqrt(D) for _ in range(4)]
+    mask = (rng.random((L, L)) < 0.5).astype(float)
+    out, _ = PROJECTED(Q[None], K[None], V[None], *W, H, mask)
+    np.testing.assert_allclose(MASKED(Q, K, V, *W, H, mask), out[0], **CLOSE)
