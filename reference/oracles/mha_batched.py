@@ -9,7 +9,7 @@ item, and permutation equivariant over the sequence.
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
@@ -17,15 +17,12 @@ import torch.nn.functional as F  # noqa: E402
 
 from mhajudge import bank  # noqa: E402
 from mhajudge.cases import build  # noqa: E402
+from mhajudge_reference.shared.strategies import CLOSE, SETTINGS, unbatched  # noqa: E402
 
 REF = bank.reference_module("mha_batched")
 CASES = build(bank.load_problem("mha-batched"), secret="oracle")
 BATCHED = REF.multi_head_attention
 QKV = bank.reference_module("mha_qkv")
-unbatched = bank.reference_module("strategies", "shared").unbatched
-
-SETTINGS = settings(max_examples=60, deadline=None)
-CLOSE = dict(rtol=1e-9, atol=1e-12)
 
 
 def t(a):

@@ -15,7 +15,7 @@ unchanged; mha-masked is mha-projected on a batch of one.
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
@@ -23,15 +23,12 @@ import torch.nn.functional as F  # noqa: E402
 
 from mhajudge import bank  # noqa: E402
 from mhajudge.cases import build  # noqa: E402
+from mhajudge_reference.shared.strategies import CLOSE, SETTINGS, unbatched  # noqa: E402
 
 REF = bank.reference_module("mha_masked")
 CASES = build(bank.load_problem("mha-masked"), secret="oracle")
 MASKED = REF.multi_head_attention
 PROJECTED = bank.reference_module("mha_projected").multi_head_attention
-unbatched = bank.reference_module("strategies", "shared").unbatched
-
-SETTINGS = settings(max_examples=60, deadline=None)
-CLOSE = dict(rtol=1e-9, atol=1e-12)
 
 
 def t(a):

@@ -15,7 +15,7 @@ permuting the sequence permutes the output).
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
@@ -23,15 +23,13 @@ import torch.nn.functional as F  # noqa: E402
 
 from mhajudge import bank  # noqa: E402
 from mhajudge.cases import build  # noqa: E402
+from mhajudge_reference.shared.strategies import CLOSE, SETTINGS  # noqa: E402
 
 REF = bank.reference_module("mha_projected")
 ALL = build(bank.load_problem("mha-projected"), secret="oracle")
 CASES = [c for c in ALL if c.expect == "value"]
 INVALID = [c for c in ALL if c.expect == "ValueError"]
 PROJECTED = REF.multi_head_attention
-
-SETTINGS = settings(max_examples=60, deadline=None)
-CLOSE = dict(rtol=1e-9, atol=1e-12)
 
 
 def t(a):

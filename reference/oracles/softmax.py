@@ -6,7 +6,7 @@ magnitude 1e4 and on any axis; a -inf logit gets exactly 0.
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
@@ -14,12 +14,11 @@ torch = pytest.importorskip("torch")
 
 from mhajudge import bank  # noqa: E402
 from mhajudge.cases import build  # noqa: E402
+from mhajudge_reference.shared.strategies import SETTINGS  # noqa: E402
 
 REF = bank.reference_module("softmax")
 CASES = [c for c in build(bank.load_problem("softmax"), secret="oracle") if c.expect == "value"]
 SOFTMAX = REF.softmax
-
-SETTINGS = settings(max_examples=60, deadline=None)
 
 
 def torch_softmax(x, axis):

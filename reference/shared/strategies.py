@@ -1,12 +1,15 @@
-"""Hypothesis strategies that more than one problem's oracle tests draw from.
+"""Hypothesis strategies and settings that more than one problem's oracle tests use.
 
 For ``reference/oracles/`` only (it imports hypothesis, a test dependency); the judge
 never imports it.
 """
 
 import numpy as np
+from hypothesis import settings
 from hypothesis import strategies as st
 
+SETTINGS = settings(max_examples=60, deadline=None)   # for every property test
+CLOSE = dict(rtol=1e-9, atol=1e-12)                   # float64 results that must agree
 
 @st.composite
 def unbatched(draw, heads=True):
