@@ -8,7 +8,8 @@ as ``test_<module>__<name>`` (``test_sdpa__reference_matches_torch[...]``), with
 marks and parameters (and the module's ``pytestmark``); it may use pytest's fixtures
 and those of ``tests/conftest.py``. The modules are imported as
 ``mhajudge_reference.oracles.<module>``, the way the judge imports ``reference/``, so
-they reach other reference modules through ``bank.reference_module``.
+they reach other reference modules through ``bank.reference_module`` or as
+``mhajudge_reference.NAME``.
 
 A module that does not import gets one test, ``test_<module>``, instead of its own:
 skipped when it skips itself (``torch = pytest.importorskip("torch")``), failed with
