@@ -9,7 +9,7 @@ judged, how many were rejected (with the failing cases), and the time taken.
     .venv/bin/python benchmarks/false_rejections.py [--secrets 200] [--jobs 2] [PROBLEM ...]
 
 The statistics are designed for a per-case false-rejection rate below about 1e-6
-(reference/drivers/stats.py); 200 secrets judge about 4000 hidden cases.
+(reference/shared/stats.py); 200 secrets judge about 4000 hidden cases.
 """
 
 from __future__ import annotations

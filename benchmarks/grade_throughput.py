@@ -23,8 +23,8 @@ from mhajudge.grading import grade  # noqa: E402
 
 
 def make_submissions(folder: Path, problem: str, count: int) -> None:
-    """Copies of the problem's test solutions (correct and wrong), round robin."""
-    sources = sorted((ROOT / "tests" / "solutions" / problem).glob("*.py"))
+    """Copies of the problem's solution files in reference/solutions/ (correct and wrong), round robin."""
+    sources = sorted((ROOT / "reference" / "solutions" / problem).glob("*.py"))
     for i in range(count):
         shutil.copy(sources[i % len(sources)], folder / f"student{i:04d}.py")
 

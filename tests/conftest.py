@@ -1,4 +1,4 @@
-"""Shared helpers: run the real CLI in a subprocess, find solution files."""
+"""Shared helpers: run the real CLI in a subprocess, find the solution files (reference/solutions/)."""
 
 import json
 import os
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOLUTIONS = ROOT / "tests" / "solutions"
+SOLUTIONS = ROOT / "reference" / "solutions"
 
 
 def run_cli(*args, env=None, timeout=300, cwd=None):

@@ -16,7 +16,7 @@ from mhajudge.practice import Keys, Practice, default_minutes, prepare_file, run
 from mhajudge.results import CaseResult, Report
 from mhajudge.watch import Watch, wait_for_save
 
-SOLUTIONS = ROOT / "tests" / "solutions" / "sdpa"
+SOLUTIONS = ROOT / "reference" / "solutions" / "sdpa"
 
 
 class FakeClock:

@@ -21,7 +21,7 @@ TMUX = shutil.which("tmux")
 pytestmark = pytest.mark.skipif(
     TMUX is None, reason="tmux is not installed (apt-get install -y tmux): the end-to-end terminal tests need it")
 
-SOLUTIONS = ROOT / "tests" / "solutions" / "sdpa"
+SOLUTIONS = ROOT / "reference" / "solutions" / "sdpa"
 CORRECT = ROOT / "examples" / "sdpa_correct.py"
 
 

@@ -1,4 +1,4 @@
-"""Every solution file under tests/solutions/ is judged through the real CLI.
+"""Every solution file under reference/solutions/<problem>/ is judged through the real CLI.
 
 Each file states what it must get in header comments:
 

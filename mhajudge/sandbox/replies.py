@@ -1,7 +1,7 @@
 """What the sandbox sends back, read as hostile input.
 
 The child's trusted process (the zygote, which never runs candidate code) relays
-two kinds of facts about each case (see :mod:`mhajudge.child`):
+two kinds of facts about each case (see :mod:`mhajudge.sandbox.child`):
 
 - ``ended`` and ``measured``: what it saw from outside the case's process (the
   time limit, a kill, an early exit; wall clock, CPU time and peak resident
@@ -29,7 +29,7 @@ CASE_STATUSES = ("ok", "raised", "bad-answer", "forbidden", "memory-limit", "run
 LOAD_VERDICTS = ("load-error", "forbidden", "memory-limit")
 BUILTIN_EXCEPTIONS = frozenset(n for n, c in vars(builtins).items() if isinstance(c, type) and issubclass(c, BaseException))
 MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-PEAK_LEAF = "$peak_bytes"  # the answer leaf a memory-bound check reads (see mhajudge.child)
+PEAK_LEAF = "$peak_bytes"  # the answer leaf a memory-bound check reads (see mhajudge.sandbox)
 MAX_LEAVES = 4096
 SLACK_CPU_S = 0.005  # CPU time of a case's process beyond an empty fork's not spent in the calls (import, copying; ~3 ms measured)
 

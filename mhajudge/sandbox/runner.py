@@ -2,7 +2,7 @@
 
 The judge sends the child the inputs of each case and nothing else; the
 expected answers stay in this process. The child imports the candidate once and
-forks per case (see :mod:`mhajudge.child`). This module only moves frames and
+forks per case (see :mod:`mhajudge.sandbox.child`). This module only moves frames and
 enforces what the child cannot be trusted to enforce: a wall-clock backstop, an
 address-space limit, a process group killed whole, capped output capture.
 """
@@ -126,7 +126,7 @@ class Sandbox:
         self.entry_points = entry_points
         self.forbidden = forbidden
         self.limits = limits
-        self.isolate = isolate          # run inside bubblewrap (see mhajudge.isolation)
+        self.isolate = isolate          # run inside bubblewrap (see mhajudge.sandbox.isolation)
         self.within = within            # a folder the file must really be in (grade's)
         self.source = source            # the file's text, when the caller has read it already
         self.proc: subprocess.Popen | None = None

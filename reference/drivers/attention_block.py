@@ -25,7 +25,7 @@ With ``m1 = E[D] = (1-p) s`` and ``m2 = E[D^2] = (1-p) s^2``:
 ``E[out] = x + m1 E[r]``, ``Var out = m2 (Var r + E[r]^2) - (m1 E[r])^2``. The
 mistakes are the same formulas with a knob turned (``ddof``, ``rescale``,
 ``eval_dropout``), so ``match_mistake_exact`` runs the same check against them.
-tests/test_random_problems.py checks these moments against Monte Carlo runs of the
+reference/oracles/attention_block.py checks these moments against Monte Carlo runs of the
 reference and of each mistake.
 
 Generator ``block`` params: ``B``, ``L``, ``E``, ``H``, ``dropout_p``, ``training``,
@@ -41,7 +41,7 @@ import math
 import numpy as np
 
 from mhajudge.author import Outcome
-from mhajudge_reference.drivers import stats
+from mhajudge_reference.shared import stats
 from mhajudge_reference.sdpa import masked_softmax
 
 

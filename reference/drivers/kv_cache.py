@@ -3,7 +3,7 @@
 - ``decode``: a sequence is fed one token at a time; each step gets back the cache
   the candidate's previous step returned (a ``steps`` program). Every ``out_t`` is
   compared with the reference (row t of causal attention over the prefix, which
-  tests/test_oracle_kv_cache.py checks against PyTorch) and every returned cache
+  reference/oracles/kv_cache.py checks against PyTorch) and every returned cache
   with the projected keys and values of the tokens so far.
 - ``continued``: the same, but the first step is handed a cache the judge built.
 - ``handed``: one call with a cache of random keys and values built by the judge,

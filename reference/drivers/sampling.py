@@ -14,11 +14,12 @@ calls one seed many times, interleaved with other seeds, and checks that the
 same seed gives the same token and different seeds do not all agree; with
 ``seed=None`` only the variety is checked.
 
-The exact distribution (:func:`law`) is computed here and never sent to the
-child. It takes the knobs of the named mistakes, so a mistake's law is the same
-function with one knob turned, and ``match_mistake_exact`` asks whether the
-candidate's draws fit the mistake's law by the very test that judged them
-(``mistake_exception`` tells, from the law, where a mistake's draw raises).
+The exact distribution (:func:`law`, in ``reference/shared/sampling_law.py``) is
+computed in the judge and never sent to the child. It takes the knobs of the named
+mistakes (``KNOBS``), so a mistake's law is the same function with one knob turned,
+and ``match_mistake_exact`` asks whether the candidate's draws fit the mistake's law
+by the very test that judged them (``mistake_exception`` tells, from the law, where
+a mistake's draw raises).
 
 Generator params (``distribution``): ``vocab``, ``draws``, ``temperature``,
 ``top_k``, ``top_p``, ``scale``/``shift`` of the normal logits (or literal
@@ -33,101 +34,17 @@ legitimately differ exactly at the threshold).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from mhajudge.author import Outcome, SpecError
-from mhajudge_reference.drivers import stats
+from mhajudge_reference.shared import stats
+from mhajudge_reference.shared.sampling_law import KNOBS, Law, law, top_p_margin
 
 MARGIN = 0.002       # no cumulative probability this close to top_p (float error is ~1e-15)
 TRIES = 5000         # redraws of the logits before the spec is declared impossible
-CORRECT = {"order": "top-k first", "boundary": "keep", "temperature_on": "logits", "stable": True}
 
 
-# -- the exact distribution ------------------------------------------------------
-
-@dataclass
-class Law:
-    probs: np.ndarray                            # (V,) exact probabilities; NaN where a softmax overflowed
-    why: dict = field(default_factory=dict)      # token -> why it may not be drawn
-
-    @property
-    def finite(self) -> bool:
-        return bool(np.all(np.isfinite(self.probs)))
-
-
-def _softmax(z, stable: bool):
-    """Softmax of a vector whose -inf entries are excluded tokens."""
-    with np.errstate(all="ignore"):
-        if stable:
-            e = np.exp(z - np.max(z))
-        else:
-            e = np.exp(z)                                        # overflows past 709
-        return e / e.sum()
-
-
-def law(logits, temperature=1.0, top_k=None, top_p=None, *, order="top-k first", boundary="keep",
-        temperature_on="logits", stable=True) -> Law:
-    """The exact distribution of ``sample_token`` (with a mistake's knob turned, if asked).
-
-    ``order``: "top-k first" (right) or "top-p first"; ``boundary``: "keep" the token
-    that crosses top_p (right) or "drop" it; ``temperature_on``: "logits" (right)
-    or "probabilities" (which renormalisation cancels); ``stable``: subtract the
-    maximum before exp (right) or not.
-    """
-    x = np.asarray(logits, dtype=np.float64)
-    V = x.size
-    if temperature == 0:
-        best = int(np.argmax(x))
-        probs = np.zeros(V)
-        probs[best] = 1.0
-        reason = (f"temperature=0 is greedy: only the argmax, token {best}, may be drawn "
-                  f"(ties go to the lowest index)")
-        return Law(probs, {t: reason for t in range(V) if t != best})
-    z = x / temperature if temperature_on == "logits" else x.copy()
-    allowed = np.ones(V, dtype=bool)
-    why: dict = {}
-    steps = [("k", top_k), ("p", top_p)]
-    if order != "top-k first":
-        steps.reverse()
-    done_k = False
-    for kind, value in steps:
-        if value is None:
-            continue
-        if kind == "k":
-            _top_k(z, allowed, int(value), why)
-            done_k = True
-        else:
-            _top_p(z, allowed, float(value), boundary, stable, why, after_k=done_k)
-    return Law(_softmax(np.where(allowed, z, -np.inf), stable), why)
-
-
-def _top_k(z, allowed, k, why):
-    kept = np.sort(z[allowed])[::-1]
-    kth = kept[min(k, kept.size) - 1]
-    for t in np.flatnonzero(allowed & (z < kth)):
-        why[int(t)] = (f"top_k={k}: its scaled logit {z[t]:.6g} is below the {k}-th largest, "
-                       f"{kth:.6g} (ties with the k-th are kept)")
-    allowed &= z >= kth
-
-
-def _top_p(z, allowed, p, boundary, stable, why, after_k):
-    probs = _softmax(np.where(allowed, z, -np.inf), stable)
-    order = np.argsort(-probs, kind="stable")
-    sorted_probs = probs[order]
-    cum = np.cumsum(sorted_probs)
-    before = cum - sorted_probs
-    keep_sorted = before < p if boundary == "keep" else cum <= p
-    keep = np.zeros_like(allowed)
-    keep[order[keep_sorted]] = True
-    where = " left after top-k" if after_k else ""
-    for rank, t in enumerate(order):
-        if allowed[t] and not keep[t]:
-            why[int(t)] = (f"top_p={p}: the tokens ranked above it already hold {before[rank]:.4f} "
-                           f"of the probability{where}, which reaches top_p")
-    allowed &= keep
-
+# -- the exact distribution (reference/shared/sampling_law.py) ---------------------
 
 def case_law(case, **knobs) -> Law:
     a = case.args
@@ -153,30 +70,8 @@ def _distinct_seeds(rng, n: int) -> list[int]:
     return seeds
 
 
-def _top_p_margin(logits, temperature, top_k, top_p) -> float:
-    """How far the nearest cumulative probability is from top_p, in both filter orders."""
-    if top_p is None or temperature == 0:
-        return np.inf
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    gaps = []
-    for after_k in (True, False):
-        allowed = np.ones(z.size, dtype=bool)
-        if after_k and top_k is not None:
-            _top_k(z, allowed, top_k, {})
-        probs = _softmax(np.where(allowed, z, -np.inf), True)
-        cum = np.cumsum(np.sort(probs)[::-1])
-        gaps.append(np.min(np.abs(cum - top_p)))
-    return float(min(gaps))
-
-
-def _mistake_knobs():
-    from mhajudge_reference.mistakes.sampling import KNOBS  # lazily: it imports this module
-
-    return KNOBS
-
-
 def _acceptable(logits, T, k, p, params, n) -> bool:
-    if _top_p_margin(logits, T, k, p) < MARGIN:
+    if top_p_margin(logits, T, k, p) < MARGIN:
         return False
     right = law(logits, T, k, p)
     probs = right.probs
@@ -188,9 +83,8 @@ def _acceptable(logits, T, k, p, params, n) -> bool:
         return False
     if params.get("tie") and np.sort(probs[probs > 0])[0] * n < 100:
         return False  # the tied token must be drawn often enough to be missed
-    knobs = _mistake_knobs()
     for mistake in params.get("separates", []) or []:
-        wrong = law(logits, T, k, p, **knobs[mistake]).probs
+        wrong = law(logits, T, k, p, **KNOBS[mistake]).probs
         if not stats.separates(wrong, probs, n):
             return False
     return True

@@ -8,7 +8,7 @@ forms (zero row, uniform row from a -1e9 fill, NaN row from an unguarded -inf).
 
 import numpy as np
 
-from mhajudge_reference.mistakes.gqa import HEAD_SPLITS, attention
+from mhajudge_reference.shared.grouped_attention import HEAD_SPLITS, attention
 
 F = "causal_self_attention"
 

@@ -2,13 +2,13 @@
 
 from functools import partial
 
-from mhajudge_reference.mistakes.mha_projected import HEAD_SPLITS, both_precisions, heads
+from mhajudge_reference.shared.attention import HEAD_SPLITS, both_precisions, heads
 
 F = "multi_head_attention"
 
 
 def batched(Q, K, V, n_heads, **wrong):
-    """mha-batched with one thing wrong (see mha_projected.attend for the knobs)."""
+    """mha-batched with one thing wrong (see attend in reference/shared/attention.py for the knobs)."""
     return heads(Q, K, V, n_heads, **wrong)[0]
 
 

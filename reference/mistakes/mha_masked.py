@@ -2,14 +2,13 @@
 
 from functools import partial
 
-from mhajudge_reference.mistakes.mha_projected import (HEAD_SPLITS, TRANSPOSED, both_precisions, forms,
-                                                      projected)
+from mhajudge_reference.shared.attention import HEAD_SPLITS, TRANSPOSED, both_precisions, forms, projected
 
 F = "multi_head_attention"
 
 
 def masked(Q, K, V, Wq, Wk, Wv, Wo, h, mask=None, **wrong):
-    """mha-masked with one thing wrong (see mha_projected.projected for the knobs)."""
+    """mha-masked with one thing wrong (see projected in reference/shared/attention.py for the knobs)."""
     return projected(Q, K, V, Wq, Wk, Wv, Wo, h, mask, **wrong)[0]
 
 

@@ -2,7 +2,7 @@
 
 from functools import partial
 
-from mhajudge_reference.mistakes.mha_projected import HEAD_SPLITS, attend, both_precisions, heads
+from mhajudge_reference.shared.attention import HEAD_SPLITS, attend, both_precisions, heads
 
 QKV, ONE, MHA = "compute_qkv", "self_attention", "multi_head_attention"
 

@@ -1,7 +1,7 @@
 """The named mistakes of sampling, as samplers that draw from a wrong law.
 
-Each mistake is the exact law of ``reference/drivers/sampling.py`` with one knob
-turned, drawn by inverse CDF from ``np.random.default_rng(seed).random()``.
+Each mistake is the exact law of ``reference/shared/sampling_law.py`` with one knob
+turned (``KNOBS``), drawn by inverse CDF from ``np.random.default_rng(seed).random()``.
 Diagnosis does not run them on the distribution cases: it tests the candidate's
 draws against the mistake's exact law (``match_mistake_exact`` reads the knobs
 from the partial). Where the law is NaN (an unstable softmax that overflowed, or a
@@ -14,16 +14,9 @@ from functools import partial
 
 import numpy as np
 
-from mhajudge_reference.drivers.sampling import law
+from mhajudge_reference.shared.sampling_law import KNOBS, law
 
 F = "sample_token"
-
-KNOBS = {
-    "top-p-drops-boundary": {"boundary": "drop"},
-    "top-k-after-top-p": {"order": "top-p first"},
-    "temperature-after-softmax": {"temperature_on": "probabilities"},
-    "unstable-softmax": {"stable": False},
-}
 
 
 def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None, **knobs):

@@ -2,14 +2,14 @@
 
 from functools import partial
 
-from mhajudge_reference.mistakes.mha_projected import attend
+from mhajudge_reference.shared.attention import attend
 
 F = "scaled_dot_product_attention"
 
 
 def attention(Q, K, V, mask=None, *, scale=True, **wrong):
     """Attention with one thing done wrong (or a different fill when ``fill`` is finite);
-    the core is shared with the multi-head problems' mistakes."""
+    the core (reference/shared/attention.py) is shared with the multi-head problems' mistakes."""
     return attend(Q, K, V, mask, scale="d_k" if scale else None, **wrong)
 
 

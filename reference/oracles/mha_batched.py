@@ -1,19 +1,28 @@
 """The mha-batched reference agrees with PyTorch on the judge's own cases:
 ``F.scaled_dot_product_attention`` on heads split by torch, and
 ``torch.nn.MultiheadAttention`` with identity projections (the inputs are already
-projected and there is no output projection)."""
+projected and there is no output projection).
+
+Property (hypothesis): mha-batched is mha-qkv's ``multi_head_attention`` per batch
+item, and permutation equivariant over the sequence.
+"""
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
 from mhajudge import bank  # noqa: E402
 from mhajudge.cases import build  # noqa: E402
+from mhajudge_reference.shared.strategies import CLOSE, SETTINGS, unbatched  # noqa: E402
 
 REF = bank.reference_module("mha_batched")
 CASES = build(bank.load_problem("mha-batched"), secret="oracle")
+BATCHED = REF.multi_head_attention
+QKV = bank.reference_module("mha_qkv")
 
 
 def t(a):
@@ -54,3 +63,21 @@ def test_expected_answer_matches_torch(case):
     want = torch_heads(**case.args)
     got = case.expected[0]["output"].astype(np.float64)
     np.testing.assert_allclose(got, want, rtol=case.tolerance["rtol"] / 10, atol=case.tolerance["atol"] / 10)
+
+
+# -- properties ------------------------------------------------------------------------------
+
+@SETTINGS
+@given(st.integers(1, 4), unbatched(), st.data())
+def test_batched_is_qkv_per_item(B, inputs, data):
+    _, _, _, H, rng = inputs
+    L, D = inputs[0].shape
+    scale = data.draw(st.sampled_from([0.3, 1.0, 30.0]))
+    Q, K, V = (rng.standard_normal((B, L, D)) * s for s in (scale, scale, 1.0))
+    out = BATCHED(Q, K, V, H)
+    assert out.shape == (B, L, D)
+    for b in range(B):
+        np.testing.assert_allclose(out[b], QKV.multi_head_attention(Q[b], K[b], V[b], H), **CLOSE)
+    perm = np.array(data.draw(st.permutations(range(L))))
+    np.testing.assert_allclose(BATCHED(Q[:, perm], K, V, H), out[:, perm], **CLOSE)
+    np.testing.assert_allclose(BATCHED(Q, K[:, perm], V[:, perm], H), out, **CLOSE)

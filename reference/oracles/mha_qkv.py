@@ -5,16 +5,23 @@
 against ``F.scaled_dot_product_attention`` on heads split by torch and against
 ``torch.nn.MultiheadAttention`` with identity projections (the inputs are already
 projected and there is no output projection).
+
+Properties (hypothesis): permuting the queries permutes the outputs, permuting the
+keys and values together leaves them unchanged; one head of ``multi_head_attention``
+is ``self_attention``.
 """
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
 from mhajudge import bank  # noqa: E402
 from mhajudge.cases import build  # noqa: E402
+from mhajudge_reference.shared.strategies import CLOSE, SETTINGS, unbatched  # noqa: E402
 
 REF = bank.reference_module("mha_qkv")
 CASES = build(bank.load_problem("mha-qkv"), secret="oracle")
@@ -92,3 +99,24 @@ def test_worked_example_is_a_sample():
                for c in qkv)
     assert any(all(np.array_equal(c.args[m], X) for m in "QKV") and c.args["n_heads"] == 2 for c in mha)
     assert {c.fn for c in CASES if c.group == "hidden"} == {"compute_qkv", "self_attention", "multi_head_attention"}
+
+
+# -- properties ------------------------------------------------------------------------------
+
+@SETTINGS
+@given(unbatched(), st.data())
+def test_qkv_permutations(inputs, data):
+    Q, K, V, H, _ = inputs
+    q_perm = np.array(data.draw(st.permutations(range(len(Q)))))
+    k_perm = np.array(data.draw(st.permutations(range(len(K)))))
+    for fn, extra in ((REF.multi_head_attention, (H,)), (REF.self_attention, ())):
+        out = fn(Q, K, V, *extra)
+        np.testing.assert_allclose(fn(Q[q_perm], K, V, *extra), out[q_perm], **CLOSE)
+        np.testing.assert_allclose(fn(Q, K[k_perm], V[k_perm], *extra), out, **CLOSE)
+
+
+@SETTINGS
+@given(unbatched(heads=False))
+def test_one_head_is_self_attention(inputs):
+    Q, K, V, _, _ = inputs
+    np.testing.assert_allclose(REF.multi_head_attention(Q, K, V, 1), REF.self_attention(Q, K, V), **CLOSE)

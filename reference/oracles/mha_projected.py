@@ -6,21 +6,30 @@ and ``torch.nn.MultiheadAttention`` with our weights loaded (``in_proj_weight`` 
 ``attn_mask`` means True = blocked, the opposite of ours. Where every key of a query
 is masked, MultiheadAttention gives NaN: those rows are compared with our convention
 (zero weights, zero output) instead.
+
+Properties (hypothesis): every row of weights sums to 1 (0 when every key is
+masked), masked keys get exactly 0; permuting the queries permutes the outputs,
+permuting the keys and values together leaves them unchanged (for self-attention,
+permuting the sequence permutes the output).
 """
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
 from mhajudge import bank  # noqa: E402
 from mhajudge.cases import build  # noqa: E402
+from mhajudge_reference.shared.strategies import CLOSE, SETTINGS  # noqa: E402
 
 REF = bank.reference_module("mha_projected")
 ALL = build(bank.load_problem("mha-projected"), secret="oracle")
 CASES = [c for c in ALL if c.expect == "value"]
 INVALID = [c for c in ALL if c.expect == "ValueError"]
+PROJECTED = REF.multi_head_attention
 
 
 def t(a):
@@ -126,3 +135,74 @@ def test_cases_cover_the_contract():
     assert any(not keep_mask(c.args).any(-1).all() for c in CASES)
     assert any(c.dtype == "float32" for c in CASES)
     assert INVALID
+
+
+# -- properties ------------------------------------------------------------------------------
+
+@st.composite
+def mha_case(draw, cross=True, masked=False):
+    """Random inputs of mha-projected; ``scale`` up to 30 gives scores in the hundreds."""
+    B, Lq, H, d_k = (draw(st.integers(1, n)) for n in (3, 6, 4, 4))
+    Lk = draw(st.integers(1, 6)) if cross else Lq
+    E = H * d_k
+    scale = draw(st.sampled_from([0.1, 1.0, 30.0]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    args = dict(query=rng.standard_normal((B, Lq, E)) * scale,
+                key=rng.standard_normal((B, Lk, E)) * scale,
+                value=rng.standard_normal((B, Lk, E)),
+                **{w: rng.standard_normal((E, E)) / np.sqrt(E) for w in ("W_q", "W_k", "W_v", "W_o")},
+                num_heads=H)
+    if masked:
+        args["mask"] = rng.random((B, 1, Lq, Lk)) < draw(st.sampled_from([0.3, 0.7, 1.0]))
+    return args
+
+
+@SETTINGS
+@given(mha_case())
+def test_attention_rows_sum_to_one(args):
+    out, weights = PROJECTED(**args)
+    assert np.isfinite(out).all() and (weights >= 0).all()
+    np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-12)
+
+
+@SETTINGS
+@given(mha_case(masked=True))
+def test_masked_attention_rows(args):
+    out, weights = PROJECTED(**args)
+    keep = np.broadcast_to(args["mask"], weights.shape)
+    assert np.isfinite(out).all()
+    assert (weights[~keep] == 0).all()                        # masked keys get exactly zero
+    some = keep.any(-1)
+    np.testing.assert_allclose(weights.sum(-1)[some], 1.0, rtol=1e-12)
+    assert (weights.sum(-1)[~some] == 0).all()                # a fully masked row: all zero
+
+
+@SETTINGS
+@given(mha_case(cross=False), st.data())
+def test_self_attention_permutation_equivariant(args, data):
+    """With query = key = value = x, permuting the sequence of x permutes the output."""
+    x = args["query"]
+    args = dict(args, key=x, value=x)
+    perm = np.array(data.draw(st.permutations(range(x.shape[1]))))
+    out, weights = PROJECTED(**args)
+    p_out, p_weights = PROJECTED(**dict(args, query=x[:, perm], key=x[:, perm], value=x[:, perm]))
+    np.testing.assert_allclose(p_out, out[:, perm], **CLOSE)
+    np.testing.assert_allclose(p_weights, weights[:, :, perm][:, :, :, perm], **CLOSE)
+
+
+@SETTINGS
+@given(mha_case(masked=True), st.data())
+def test_projected_query_and_key_permutations(args, data):
+    Lq, Lk = args["query"].shape[1], args["key"].shape[1]
+    q_perm = np.array(data.draw(st.permutations(range(Lq))))
+    k_perm = np.array(data.draw(st.permutations(range(Lk))))
+    out, weights = PROJECTED(**args)
+    # permuting the queries (and the mask's query axis) permutes the outputs
+    p_out, p_weights = PROJECTED(**dict(args, query=args["query"][:, q_perm], mask=args["mask"][:, :, q_perm]))
+    np.testing.assert_allclose(p_out, out[:, q_perm], **CLOSE)
+    np.testing.assert_allclose(p_weights, weights[:, :, q_perm], **CLOSE)
+    # permuting keys and values together (and the mask's key axis) changes nothing
+    k_out, k_weights = PROJECTED(**dict(args, key=args["key"][:, k_perm], value=args["value"][:, k_perm],
+                                        mask=args["mask"][..., k_perm]))
+    np.testing.assert_allclose(k_out, out, **CLOSE)
+    np.testing.assert_allclose(k_weights, weights[..., k_perm], **CLOSE)

@@ -10,7 +10,6 @@ import pytest
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
-from conftest import ROOT  # noqa: E402
 from mhajudge import bank  # noqa: E402
 from mhajudge.cases import build  # noqa: E402
 from mhajudge.author import PEAK_LEAF  # noqa: E402
@@ -65,8 +64,8 @@ def test_memory_bound_margins():
     assert {c.meta["L"] for c in long_cases} >= {4096}
     for c in long_cases:
         assert c.meta["bound"] <= c.meta["full"] // 4
-    tiled = judge_file(ROOT / "reference" / "flash_attention.py", "flash-attention", diagnose=False)
-    naive = judge_file(ROOT / "tests" / "solutions" / "flash-attention" / "naive_full_matrix.py",
+    tiled = judge_file(bank.reference_dir() / "flash_attention.py", "flash-attention", diagnose=False)
+    naive = judge_file(bank.reference_dir() / "solutions" / "flash-attention" / "naive_full_matrix.py",
                        "flash-attention", diagnose=False)
     for report, ok in ((tiled, True), (naive, False)):
         for r in report.cases:

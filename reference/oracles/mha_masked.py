@@ -7,19 +7,28 @@ Torch's bool ``attn_mask`` means True = blocked, so it gets ``mask == 0``. A ful
 masked query row can be NaN in MultiheadAttention (it depends on the code path it
 takes); there we check our convention (a zero row before ``Wo``, so a zero output
 row) instead.
+
+Properties (hypothesis): permuting the queries (and the mask's rows) permutes the
+outputs, permuting the keys and values (and the mask's columns) leaves them
+unchanged; mha-masked is mha-projected on a batch of one.
 """
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 
 from mhajudge import bank  # noqa: E402
 from mhajudge.cases import build  # noqa: E402
+from mhajudge_reference.shared.strategies import CLOSE, SETTINGS, unbatched  # noqa: E402
 
 REF = bank.reference_module("mha_masked")
 CASES = build(bank.load_problem("mha-masked"), secret="oracle")
+MASKED = REF.multi_head_attention
+PROJECTED = bank.reference_module("mha_projected").multi_head_attention
 
 
 def t(a):
@@ -90,3 +99,29 @@ def test_cases_cover_the_contract():
     assert any(c.args["Q"].shape[0] == 1 for c in CASES)
     assert any(c.args.get("mask") is None for c in CASES)
     assert any(c.dtype == "float32" for c in CASES)
+
+
+# -- properties ------------------------------------------------------------------------------
+
+@SETTINGS
+@given(unbatched(), st.data())
+def test_masked_permutations(inputs, data):
+    Q, K, V, H, rng = inputs
+    L, D = Q.shape
+    W = [rng.standard_normal((D, D)) / np.sqrt(D) for _ in range(4)]
+    mask = (rng.random((L, L)) < 0.6).astype(float)
+    perm = np.array(data.draw(st.permutations(range(L))))
+    out = MASKED(Q, K, V, *W, H, mask)
+    np.testing.assert_allclose(MASKED(Q[perm], K, V, *W, H, mask[perm]), out[perm], **CLOSE)
+    np.testing.assert_allclose(MASKED(Q, K[perm], V[perm], *W, H, mask[:, perm]), out, **CLOSE)
+
+
+@SETTINGS
+@given(unbatched())
+def test_masked_is_projected_on_a_batch_of_one(inputs):
+    Q, K, V, H, rng = inputs
+    L, D = Q.shape
+    W = [rng.standard_normal((D, D)) / np.sqrt(D) for _ in range(4)]
+    mask = (rng.random((L, L)) < 0.5).astype(float)
+    out, _ = PROJECTED(Q[None], K[None], V[None], *W, H, mask)
+    np.testing.assert_allclose(MASKED(Q, K, V, *W, H, mask), out[0], **CLOSE)

@@ -22,7 +22,7 @@ less than once in two million runs.
 *Why the G-test and not Pearson's chi-square.* The level is far in the tail,
 where the chi-square approximation of Pearson's statistic is poor: one cell with
 expected count 5 that receives 20 draws contributes ``15**2 / 5 = 45`` although
-that happens with probability 2.6e-7. Computed exactly (tests/test_random_problems.py
+that happens with probability 2.6e-7. Computed exactly (tests/test_stats.py
 sums the binomial and trinomial laws), Pearson's statistic at the 1e-8 quantile
 rejects a correct sampler 10 to 8000 times too often when a cell's expected count
 is between 1 and 50. The G statistic is the log-likelihood ratio, whose tail is

@@ -1,0 +1,52 @@
+"""The child makes ``{"$rng": s}`` markers into generators, and reads every frame."""
+
+import time
+
+import numpy as np
+
+from mhajudge.sandbox.programs import with_generators
+
+
+def test_child_turns_rng_markers_into_generators():
+    made = with_generators({"vary": [{"rng": {"$rng": 17}}, {"seed": 3}], "args": [np.zeros(2), ({"$rng": 5},)]})
+    g = made["vary"][0]["rng"]
+    assert isinstance(g, np.random.Generator)
+    assert g.random() == np.random.default_rng(17).random()
+    assert made["vary"][1] == {"seed": 3} and isinstance(made["args"][1][0], np.random.Generator)
+
+
+def test_child_reads_a_frame_written_just_before_the_grandchild_exits(monkeypatch):
+    """The false-rejection benchmark once lost an answer: the grandchild wrote its frame and
+    exited between the child's poll (which timed out) and its waitpid. The pipe must be read
+    again after the exit is seen."""
+    import os
+    import select as select_mod
+
+    from mhajudge.sandbox import fork as fork_mod, wire
+
+    marker = b"\x00frame-marker\x00"
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the grandchild: answer, then exit
+        os.close(r)
+        os.write(w, marker + wire.pack({"status": "ok"}, {"token": np.asarray(3)}))
+        os._exit(0)
+    os.close(w)
+    real_select = select_mod.select
+    polls = []
+
+    def poll_that_times_out_first(rlist, wlist, xlist, timeout=None):
+        polls.append(timeout)
+        if len(polls) == 1:
+            os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)   # it has written and exited...
+            return [], [], []                                     # ...but this poll saw nothing
+        return real_select(rlist, wlist, xlist, timeout)
+
+    monkeypatch.setattr(fork_mod.select, "select", poll_that_times_out_first)
+    zygote = fork_mod.Forker(wire)
+    try:
+        reply = zygote._collect(r, pid, marker, time.perf_counter(), 5.0)
+    finally:
+        os.close(r)
+    assert "ended" not in reply and reply["reply"]["status"] == "ok", reply
+    assert int(reply["payload"]["token"]) == 3
