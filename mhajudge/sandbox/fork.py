@@ -51,8 +51,10 @@ class Forker:
         marker = os.urandom(16)
         self.reaped = [0.0, 0]
         start = time.perf_counter()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # grandchild: from here on, candidate code may run
+            die_with_parent(parent)
             os.close(r)
             for fd in self.close_fds:  # the candidate cannot talk to the judge directly
                 os.close(fd)
@@ -133,6 +135,20 @@ class Forker:
             else:
                 out["ended"] = {"status": "exited", "code": os.WEXITSTATUS(status)}
         return out
+
+def die_with_parent(parent: int) -> None:
+    """If the trusted process dies (killed by its own case, say), this case's process
+    dies with it (PR_SET_PDEATHSIG), rather than live on under whichever process
+    adopts it: it must never run on, or signal, outside its sandbox's tree."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
+
 
 def kill(pid: int) -> None:
     """SIGKILL a case's process and its process group."""
