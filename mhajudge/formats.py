@@ -42,7 +42,7 @@ def plain(obj):
     return plain(str(obj))
 
 
-def _number(value, default: float = 0.0) -> float:
+def number(value, default: float = 0.0) -> float:
     """A number from a report for showing; null, NaN or junk shows as ``default``."""
     try:
         value = float(value)
@@ -95,7 +95,7 @@ def junit(runs: list[dict], problem: str) -> str:
         errors = sum(c["verdict"] not in ("accepted", "wrong-answer") for c in cases)
         if not cases:  # nothing ran: the whole submission is one error
             errors = 1
-        time_s = _number(run.get("time_s"))
+        time_s = number(run.get("time_s"))
         diagnoses = _xml(", ".join(str(d.get("id", "")) for d in run.get("diagnoses", [])))
         suite = ET.SubElement(root, "testsuite", name=name, tests=str(max(len(cases), 1)),
                               failures=str(failures), errors=str(errors), skipped="0", time=f"{time_s:.3f}")
@@ -112,7 +112,7 @@ def junit(runs: list[dict], problem: str) -> str:
         for c in cases:
             verdict = _xml(c["verdict"])
             tc = ET.SubElement(suite, "testcase", classname=classname, name=_xml(f"[{c['group']}] {c['name']}"),
-                               time=f"{_number(c.get('time_s')):.6f}", file=name)
+                               time=f"{number(c.get('time_s')):.6f}", file=name)
             if c["verdict"] == "accepted":
                 continue
             text = "" if c.get("group") == "hidden" else _xml(c.get("message", ""))
@@ -135,7 +135,7 @@ HIDDEN_VISIBILITY = "after_published"  # hidden cases, unless --visibility says 
 
 def _error_size(case: dict) -> str:
     err = case.get("max_abs_error")
-    return f" (largest error {_number(err):.3g})" if err is not None else ""
+    return f" (largest error {number(err):.3g})" if err is not None else ""
 
 
 def gradescope(run: dict, max_score: float | None = None, visibility: str = HIDDEN_VISIBILITY) -> dict:
@@ -148,7 +148,7 @@ def gradescope(run: dict, max_score: float | None = None, visibility: str = HIDD
     """
     run = plain(run)
     cases = run.get("cases", [])
-    weights = [_number(c.get("weight", 1.0), 1.0) for c in cases]
+    weights = [number(c.get("weight", 1.0), 1.0) for c in cases]
     total = sum(weights)
     points = total if max_score is None else float(max_score)
     tests = []
@@ -169,10 +169,10 @@ def gradescope(run: dict, max_score: float | None = None, visibility: str = HIDD
     lines += [f"diagnosis {d['id']}: {d['message']}" for d in run.get("diagnoses", [])]
     lines += list(run.get("notes", []))
     return {
-        "score": round(points * _number(run.get("score")), 4),
+        "score": round(points * number(run.get("score")), 4),
         "max_score": round(points, 4),
         "output": "\n".join(lines),
-        "execution_time": round(_number(run.get("time_s")), 3),
+        "execution_time": round(number(run.get("time_s")), 3),
         "tests": tests,
     }
 
@@ -217,8 +217,8 @@ def csv_text(grade: dict) -> str:
     for r in grade["submissions"]:
         time_s = r.get("time_s", "")
         writer.writerow({"path": _cell(r["path"]), "verdict": _cell(r["verdict"]), "passed": r["passed"],
-                         "total": r["total"], "score": _number(r.get("score")),
-                         "time_s": "" if time_s in ("", None) else _number(time_s),
+                         "total": r["total"], "score": number(r.get("score")),
+                         "time_s": "" if time_s in ("", None) else number(time_s),
                          "diagnoses": _cell(" ".join(d["id"] for d in r.get("diagnoses", []))),
                          "reason": _cell(_reason(r)),
                          "notes": _cell(" | ".join(map(str, r.get("notes", []))))})
@@ -257,9 +257,9 @@ def render_grade(grade: dict, console) -> None:
         table.add_column(col, justify=justify, overflow="fold")
     for r in subs:
         table.add_row(Text(shown_name(str(r["path"]))), Text(str(r["verdict"]), STYLE.get(r["verdict"], "")),
-                      Text(f"{r['passed']}/{r['total']}"), Text(f"{100 * _number(r.get('score')):.0f}%"),
-                      Text(f"{_number(r.get('time_s')):.2f} s"), Text(_why(r)))
+                      Text(f"{r['passed']}/{r['total']}"), Text(f"{100 * number(r.get('score')):.0f}%"),
+                      Text(f"{number(r.get('time_s')):.2f} s"), Text(_why(r)))
     console.print(table)
     accepted = sum(r["verdict"] == "accepted" for r in subs)
-    took = f" in {_number(grade['time_s']):.1f} s" if grade.get("time_s") is not None else ""
+    took = f" in {number(grade['time_s']):.1f} s" if grade.get("time_s") is not None else ""
     console.print(Text(f"{accepted}/{len(subs)} accepted{took}"))

@@ -29,7 +29,7 @@ import math
 from collections import Counter
 
 from . import __version__
-from .formats import plain
+from .formats import number, plain
 from .results import COLOURS, VERDICTS
 from .untrusted import shown_name
 
@@ -125,14 +125,6 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + " [...]"
 
 
-def _number(value, default: float = 0.0) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return default
-    return value if math.isfinite(value) else default
-
-
 def _verdict(v) -> str:
     """A verdict as a coloured span; a verdict the judge does not know (a hand-edited
     report given to ``merge``) is shown as text without a class of its own."""
@@ -178,7 +170,7 @@ def _histogram(subs: list[dict]) -> str:
     """The scores in 11 bars as inline SVG (attributes only: no inline style for the CSP)."""
     counts = [0] * BINS
     for r in subs:
-        counts[_bin(_number(r.get("score")))] += 1
+        counts[_bin(number(r.get("score")))] += 1
     top, width, height, base = max(counts) or 1, 60, 160, 180
     bars = []
     for i, n in enumerate(counts):
@@ -232,14 +224,14 @@ def _reason(run: dict) -> str:
 
 
 def _error(value) -> str:
-    return "-" if value is None or not math.isfinite(_number(value, math.nan)) else f"{_number(value):.2e}"
+    return "-" if value is None or not math.isfinite(number(value, math.nan)) else f"{number(value):.2e}"
 
 
 def _seconds(value) -> str:
     """A case's time in a unit that shows it (cases take microseconds to seconds)."""
     if value is None:
         return "-"
-    t = _number(value)
+    t = number(value)
     if t < 1e-3:
         return f"{t * 1e6:.0f} µs"
     return f"{t * 1e3:.1f} ms" if t < 1 else f"{t:.2f} s"
@@ -305,8 +297,8 @@ def _submission(run: dict) -> str:
     summary = (f'<summary class="cols"><span class="mono name">{_t(name)}</span>'
                f"<span>{_verdict(run.get('verdict'))}</span>"
                f'<span class="num">{_t(run.get("passed", 0))}/{_t(run.get("total", 0))}</span>'
-               f'<span class="num">{100 * _number(run.get("score")):.0f}%</span>'
-               f'<span class="num">{_number(run.get("time_s")):.2f} s</span>'
+               f'<span class="num">{100 * number(run.get("score")):.0f}%</span>'
+               f'<span class="num">{number(run.get("time_s")):.2f} s</span>'
                f'<span class="reason">{_t(_reason(run))}</span></summary>')
     return (f'<details class="sub" data-verdict="{_t(run.get("verdict"))}" data-name="{_t(name.lower())}">'
             f"{summary}{_panel(run)}</details>\n")
@@ -330,7 +322,7 @@ def _subtitle(grade: dict, subs: list[dict]) -> str:
     if grade.get("shard"):
         bits.append(f"shard {grade['shard']}")
     if grade.get("time_s") is not None:
-        bits.append(f"graded in {_number(grade['time_s']):.1f} s")
+        bits.append(f"graded in {number(grade['time_s']):.1f} s")
     return _t(", ".join(bits) + f" (mhajudge {__version__})")
 
 
