@@ -12,6 +12,7 @@ import typer
 
 from ..errors import JudgeError
 
+from ..similarity import THRESHOLD as SIMILARITY_THRESHOLD
 from . import app, Format, console, guard, isolation_choice, positive, as_json
 
 
@@ -60,6 +61,13 @@ def grade(
                                            help="each submission runs inside bubblewrap, always (exit 2 where it "
                                                 "is missing); --no-isolate runs them with resource limits only, "
                                                 "as your user, with a warning"),
+    similarity: bool = typer.Option(False, "--similarity",
+                                    help="also report the pairs of near-duplicate submissions (renamed variables, "
+                                         "reordered functions, new comments and layout do not hide a copy; the "
+                                         "starter file's text is ignored); with --shard, within the shard only"),
+    similarity_threshold: Optional[float] = typer.Option(
+        None, "--similarity-threshold", metavar="SCORE",
+        help=f"report the pairs scoring at least this (0-1; default {SIMILARITY_THRESHOLD}); implies --similarity"),
 ) -> None:
     """Judge every submission under DIR, in parallel, one row each.
 
@@ -81,18 +89,23 @@ def grade(
       [bold]mhajudge grade submissions/ -p sdpa --format json --shard 1/4 -o shard1.json[/bold]
 
       [bold]mhajudge grade submissions/ -p sdpa --format junit -o junit.xml --csv grades.csv[/bold]
+
+      [bold]mhajudge grade submissions/ -p sdpa --similarity --format json[/bold]
     """
     from ..grading import grade as grade_all, parse_shard
 
     if fail_under is not None and not 0 <= fail_under <= 1:
         raise JudgeError(f"--fail-under {fail_under} must be a fraction between 0 and 1")
+    if similarity or similarity_threshold is not None:
+        similarity_threshold = SIMILARITY_THRESHOLD if similarity_threshold is None else similarity_threshold
     progress, stop = _progress_bar(format)
     try:
         from ..sandbox.runner import Limits
 
         limits = Limits(case_time_s=positive(time_limit, "--time-limit"))
         result = grade_all(folder, problem, jobs=jobs or None, shard=parse_shard(shard), progress=progress,
-                           limits=limits, isolate=isolation_choice(isolate, grading=True))
+                           limits=limits, isolate=isolation_choice(isolate, grading=True),
+                           similarity=similarity_threshold)
     finally:
         stop()
     _emit_grade(result, format, csv_path, output)
