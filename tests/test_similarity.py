@@ -240,7 +240,11 @@ def folder(tmp_path_factory):
     (d / "dave.py").write_text(starter())                                 # the starter, untouched
     (d / "erin.py").write_text(starter())                                 # the same
     (d / "frank.py").write_text(SDPA.replace("if mask is not None:", "if mask is not None"))  # alice's, broken
+    (d / "[bold red]mallory\x1b[2J.py").write_text(bench.disguise(LOOPS, 3))   # carol's, under a hostile name
     return d
+
+
+MALLORY = "[bold red]mallory\\u001b[2J.py"  # as reports keep the name
 
 
 def grade(folder, *args):
@@ -251,9 +255,11 @@ def test_grade_similarity_json(folder):
     code, out, err = grade(folder, "--similarity", "--format", "json")
     assert code == 0, err
     report = json.loads(out)
-    assert [r["path"] for r in report["submissions"]] == ["alice", "bob.py", "carol.py", "dave.py", "erin.py", "frank.py"]
+    assert [r["path"] for r in report["submissions"]] == [
+        MALLORY, "alice", "bob.py", "carol.py", "dave.py", "erin.py", "frank.py"]
     found = report["similarity"]
-    assert {(p["a"], p["b"]) for p in found} == {("alice", "bob.py"), ("alice", "frank.py"), ("bob.py", "frank.py")}
+    assert {(p["a"], p["b"]) for p in found} == {("alice", "bob.py"), ("alice", "frank.py"), ("bob.py", "frank.py"),
+                                                 (MALLORY, "carol.py")}
     assert all(set(p) == {"a", "b", "score"} and THRESHOLD <= p["score"] <= 1 for p in found)
     assert [p["score"] for p in found] == sorted((p["score"] for p in found), reverse=True)
     assert report["similarity_threshold"] == THRESHOLD
@@ -272,7 +278,8 @@ def test_grade_similarity_table_lists_the_pairs_after_the_grades(folder):
     assert code == 0, err
     assert out.index("accepted in") < out.index("near-duplicate pair")
     tail = out[out.index("near-duplicate pair"):]
-    assert "bob.py" in tail and "carol.py" not in tail and "dave.py" not in tail
+    assert "bob.py" in tail and "carol.py" in tail and "dave.py" not in tail
+    assert "[bold red]mallory" in tail and "\x1b" not in out, "a name is shown as it is, never as markup"
 
 
 def test_without_similarity_nothing_changes_and_csv_junit_never_do(folder, tmp_path):
@@ -285,6 +292,6 @@ def test_without_similarity_nothing_changes_and_csv_junit_never_do(folder, tmp_p
         assert code == 0, err
         rows = list(csv.DictReader(io.StringIO(csv_path.read_text())))
         assert list(rows[0]) == ["path", "verdict", "passed", "total", "score", "time_s", "diagnoses", "notes"]
-        assert len(rows) == 6
+        assert len(rows) == 7
         root = ET.parse(xml_path).getroot()
-        assert len(root.findall("testsuite")) == 6 and "similar" not in xml_path.read_text()
+        assert len(root.findall("testsuite")) == 7 and "similar" not in xml_path.read_text()
