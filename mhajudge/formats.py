@@ -263,3 +263,27 @@ def render_grade(grade: dict, console) -> None:
     accepted = sum(r["verdict"] == "accepted" for r in subs)
     took = f" in {number(grade['time_s']):.1f} s" if grade.get("time_s") is not None else ""
     console.print(Text(f"{accepted}/{len(subs)} accepted{took}"))
+    if isinstance(grade.get("similarity"), list):
+        _render_similarity(grade, console)
+
+
+def _render_similarity(grade: dict, console) -> None:
+    """The near-duplicate pairs of ``grade --similarity``, after the grade table."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from .untrusted import shown_name
+
+    pairs = grade["similarity"]
+    at_least = f"score >= {number(grade.get('similarity_threshold')):.2f}"
+    if not pairs:
+        console.print(Text(f"no near-duplicate submissions ({at_least})"))
+        return
+    table = Table(title=Text(f"{len(pairs)} near-duplicate pair{'s' * (len(pairs) != 1)} ({at_least}, "
+                             "the starter file ignored)"), title_justify="left")
+    for col, justify in (("submission", "left"), ("submission", "left"), ("similarity", "right")):
+        table.add_column(col, justify=justify, overflow="fold")
+    for p in pairs:
+        table.add_row(Text(shown_name(str(p.get("a")))), Text(shown_name(str(p.get("b")))),
+                      Text(f"{100 * number(p.get('score')):.0f}%"))
+    console.print(table)

@@ -228,10 +228,13 @@ def _load_error(sub: Submission, problem, cases, why: str) -> dict:
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.py")
 
 
-def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool = False) -> dict:
+def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool = False,
+         sources: dict | None = None) -> dict:
     """Judge one submission: what is judged is the bytes vetted here, handed over in
     memory, so nothing done to the folder meanwhile (a file swapped for a symlink)
-    matters, no hostile file name reaches the sandbox, and no copy is left on disk."""
+    matters, no hostile file name reaches the sandbox, and no copy is left on disk.
+    The text judged goes into ``sources[sub.path]`` when ``sources`` is given (for
+    ``--similarity``)."""
     from .formats import plain
     from .judge import judge_file
 
@@ -241,6 +244,8 @@ def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool
         source = read_source(sub.file, within=sub.within)
     except SourceError as exc:  # it changed since it was found
         return plain(_load_error(sub, problem, cases, str(exc)))
+    if sources is not None:
+        sources[sub.path] = source
     name = sub.file.name if _PLAIN_NAME.fullmatch(sub.file.name) else "submission.py"
     try:  # the vetted bytes go to the sandbox as they are: no copy on disk to leave behind
         report = judge_file(Path(name), problem=problem, cases=cases, limits=limits, hide=True, isolate=isolate,
@@ -257,17 +262,28 @@ def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool
 
 def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limits=None,
           secret: str | None = None, progress=None, isolate: bool | None = None,
-          only: str | None = None, exitfirst: bool = False) -> dict:
+          only: str | None = None, exitfirst: bool = False, similarity: float | None = None) -> dict:
     """Judge every submission under ``folder``; returns the contract's grade object.
 
     ``progress(done, total, row)`` is called as each submission finishes. Grading is
     isolated unless ``isolate=False`` is given explicitly: a :class:`JudgeError`
     where bubblewrap cannot be had (``../shared/CLI.md``).
+
+    With ``similarity=T`` (a threshold in [0, 1]) the object also holds
+    ``"similarity": [{"a": path, "b": path, "score": s}, ...]``, the pairs of
+    submissions scoring at least T, highest first, and ``"similarity_threshold": T``
+    (:mod:`mhajudge.similarity`; the starter file's text is ignored). With a shard,
+    only the pairs within it are compared.
     """
     from . import bank
     from .sandbox import isolation
     from .cases import build
 
+    if similarity is not None and not 0 <= similarity <= 1:
+        from .similarity import THRESHOLD
+
+        raise JudgeError(f"--similarity-threshold {similarity} must be a score between 0 and 1",
+                         hint=f"the default, {THRESHOLD}, is where the measurement put it")
     isolate = isolation.resolve(isolate, secret=True, grading=True)
     isolation.protect_judge()
 
@@ -283,9 +299,10 @@ def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limit
     jobs = max(1, jobs or os.cpu_count() or 1)
     start = time.perf_counter()
     rows = []
+    sources: dict[str, str] | None = {} if similarity is not None else None
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        futures = [pool.submit(_row, s, problem, cases, limits, isolate, exitfirst) for s in subs]
+        futures = [pool.submit(_row, s, problem, cases, limits, isolate, exitfirst, sources) for s in subs]
         for i, fut in enumerate(futures):
             rows.append(fut.result())
             if progress:
@@ -297,8 +314,15 @@ def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limit
         stop_all()
         raise
     pool.shutdown()
-    result = {"problem": problem.id, "submissions": sorted(rows, key=lambda r: r["path"]),
-              "time_s": round(time.perf_counter() - start, 3)}
+    result = {"problem": problem.id, "submissions": sorted(rows, key=lambda r: r["path"])}
+    if sources is not None:
+        from . import similarity as sim
+        from .starter import starter_source
+
+        found = sim.pairs(sources, starter_source(problem), threshold=similarity)
+        result["similarity"] = [{"a": a, "b": b, "score": score} for a, b, score in found]
+        result["similarity_threshold"] = similarity
+    result["time_s"] = round(time.perf_counter() - start, 3)
     if shard:
         result["shard"] = f"{shard[0]}/{shard[1]}"
     return result

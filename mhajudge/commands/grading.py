@@ -12,6 +12,7 @@ import typer
 
 from ..errors import JudgeError
 
+from ..similarity import THRESHOLD as SIMILARITY_THRESHOLD
 from . import (Format, app, as_json, case_option, check_visibility, console, exitfirst_option, guard, isolation_choice,
                max_score_option, positive, visibility_option)
 
@@ -104,6 +105,13 @@ def grade(
                                            help="each submission runs inside bubblewrap, always (exit 2 where it "
                                                 "is missing); --no-isolate runs them with resource limits only, "
                                                 "as your user, with a warning"),
+    similarity: bool = typer.Option(False, "--similarity",
+                                    help="also report the pairs of near-duplicate submissions (renamed variables, "
+                                         "reordered functions, new comments and layout do not hide a copy; the "
+                                         "starter file's text is ignored); with --shard, within the shard only"),
+    similarity_threshold: Optional[float] = typer.Option(
+        None, "--similarity-threshold", metavar="SCORE",
+        help=f"report the pairs scoring at least this (0-1; default {SIMILARITY_THRESHOLD}); implies --similarity"),
 ) -> None:
     """Judge every submission under DIR, in parallel, one row each.
 
@@ -131,6 +139,8 @@ def grade(
     --format html writes one page that needs no network (verdict counts, a score
     histogram, the commonest diagnoses, a row per submission that opens on its
     failing cases); hidden cases show name, verdict and error size only.
+
+      [bold]mhajudge grade submissions/ -p sdpa --similarity --format json[/bold]
     """
     from ..grading import grade as grade_all, parse_shard
 
@@ -140,6 +150,8 @@ def grade(
     # Before judging anyone: a report that cannot be written must not cost a whole class's run.
     _writable(output, folder=format == Format.gradescope, flag="--output")
     _writable(csv_path, folder=False, flag="--csv")
+    if similarity or similarity_threshold is not None:
+        similarity_threshold = SIMILARITY_THRESHOLD if similarity_threshold is None else similarity_threshold
     progress, stop = _progress_bar(format)
     try:
         from ..sandbox.runner import Limits
@@ -147,7 +159,7 @@ def grade(
         limits = Limits(case_time_s=positive(time_limit, "--time-limit"))
         result = grade_all(folder, problem, jobs=jobs or None, shard=parse_shard(shard), progress=progress,
                            limits=limits, isolate=isolation_choice(isolate, grading=True), only=case,
-                           exitfirst=exitfirst)
+                           exitfirst=exitfirst, similarity=similarity_threshold)
     finally:
         stop()
     _emit_grade(result, format, csv_path, output, max_score, visibility)
