@@ -62,10 +62,11 @@ def resolve_problem(file: Path, problem_id: str | None = None):
     """The problem a file is for: --problem, else its header, else its function names."""
     if problem_id:
         return bank.load_problem(problem_id)
+    from .notebook import code_of, is_notebook
     from .source import SourceError, read_source
 
     try:
-        text = read_source(file)
+        text = code_of(file)[0] if is_notebook(file) else read_source(file)
     except SourceError as exc:
         raise JudgeError(f"{file}: {exc}") from None
     header = read_header(text)
@@ -152,7 +153,8 @@ def _speed(report: Report) -> None:
 def judge_file(file, problem_id: str | None = None, *, secret: str | None = None,
                limits: Limits | None = None, hide: bool = False, groups: str = "all",
                diagnose: bool = True, problem=None, cases=None, isolate: bool | None = None,
-               within=None, only: str | None = None, exitfirst: bool = False, source: str | None = None) -> Report:
+               within=None, only: str | None = None, exitfirst: bool = False, source: str | None = None,
+               on_case=None) -> Report:
     """Judge one candidate file and return its :class:`Report`.
 
     ``problem`` and ``cases`` may be passed in when judging many files against the
@@ -163,7 +165,9 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     ``only``: judge only the cases whose name contains it (``--case``); ``exitfirst``:
     stop at the first case that is not accepted (``-x``). ``source``: the file's text,
     already read (``grade`` reads and vets it once); ``file`` then only names it.
+    ``on_case(i, n, name)`` is called before each case is run (a progress line).
     """
+    from .notebook import code_of, is_notebook
     from .sandbox import isolation
     from .cases import SECRET_VAR
 
@@ -172,6 +176,9 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     if source is None and not file.is_file():
         what = "not a regular file" if file.exists() else "no such file"
         raise JudgeError(f"{what}: {file}", hint="give the path of a .py file")
+    skipped = None
+    if source is None and is_notebook(file):  # its code cells, as one file
+        source, skipped = code_of(file)
     secret_set = bool(secret or os.environ.get(SECRET_VAR))
     isolate = isolation.resolve(isolate, secret=secret_set, grading=False)
     if secret_set:
@@ -190,7 +197,9 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
         cases = select_cases(cases, only)
         loaded = box.wait_loaded()
         timeouts = 0  # in a row: after GIVE_UP of them the rest are not run
-        for case in cases:
+        for number, case in enumerate(cases, 1):
+            if on_case is not None:
+                on_case(number, len(cases), case.name)
             if timeouts >= GIVE_UP:
                 result = CaseResult(case.name, case.group, "time-limit",
                                     message=f"not run: the {GIVE_UP} cases before it ran out of time")
@@ -213,6 +222,9 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
         report.stdout, report.stderr = box.output()
     if not loaded.ok:
         report.load_message = loaded.message
+    if skipped is not None:
+        report.notes.append("judged the code cells of the notebook" + (
+            f"; {skipped} IPython-only line(s) (magics, shell commands) left out" if skipped else ""))
     _speed(report)
     if diagnose and report.verdict != "accepted":
         report.diagnoses = diagnose_report(problem, report)

@@ -78,3 +78,41 @@ def test_try_runs_your_inputs_beside_the_reference(tmp_path):
     assert code == 2 and "does not set K, V" in err
     code, _, err = run_cli("try", WRONG, "--args", tmp_path / "nope.npz")
     assert code == 2 and "no such file" in err
+
+
+def _notebook(path, cells):
+    import json as _json
+
+    path.write_text(_json.dumps({"cells": [{"cell_type": kind, "source": src} for kind, src in cells],
+                                 "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def test_a_notebook_is_judged_by_its_code_cells(tmp_path):
+    code_text = (SOLUTIONS / "sdpa" / "correct_einsum.py").read_text()
+    nb = _notebook(tmp_path / "attempt.ipynb", [
+        ("markdown", ["# my attempt at attention\n"]),
+        ("code", ["%load_ext autoreload\n", "!pip install numpy\n", "import numpy as np\n"]),
+        ("code", code_text.splitlines(True)),
+        ("code", ["%%timeit\n", "scaled_dot_product_attention(np.eye(2), np.eye(2), np.eye(2))\n"]),
+    ])
+    code, out, err = run_cli("run", nb, "--format", "json")
+    report = json.loads(out)
+    assert code == 0 and report["verdict"] == "accepted", err
+    assert any("notebook" in n and "4 IPython-only" in n for n in report["notes"]), report["notes"]
+    wrong = _notebook(tmp_path / "wrong.ipynb", [("code", WRONG.read_text().splitlines(True))])
+    code, out, _ = run_cli("run", wrong, "--format", "json")
+    assert code == 1 and {d["id"] for d in json.loads(out)["diagnoses"]} == {"no-scale"}
+    (tmp_path / "broken.ipynb").write_text('{"cells": 3}')
+    code, _, err = run_cli("run", tmp_path / "broken.ipynb", "--problem", "sdpa")
+    assert code == 2 and "not a Jupyter notebook" in err
+
+
+def test_save_failing_writes_the_inputs_of_a_failing_sample(tmp_path):
+    import numpy as np
+
+    code, out, err = run_cli("run", WRONG, "--save-failing", tmp_path / "saved")
+    assert code == 1 and "np.load" in err
+    (case_dir,) = (tmp_path / "saved").iterdir()
+    arrays = {p.stem: np.load(p) for p in case_dir.glob("*.npy")}
+    assert {"Q", "K", "V"} <= set(arrays) and arrays["Q"].ndim >= 2

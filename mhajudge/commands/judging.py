@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Optional
@@ -33,6 +34,9 @@ def run(
     max_score: Optional[float] = max_score_option(),
     case: Optional[str] = case_option(),
     exitfirst: bool = exitfirst_option(),
+    save_failing: Optional[Path] = typer.Option(None, "--save-failing", metavar="DIR",
+                                                help="write the first failing sample case's inputs to "
+                                                     "DIR/<case>/<param>.npy, to reproduce it in a notebook"),
     samples: bool = typer.Option(False, "--samples", help="judge the sample cases only (fast feedback)"),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="SECONDS",
                                                help="cap each case's wall-clock limit (the spec's, 10 s by default)"),
@@ -82,10 +86,13 @@ def run(
     if file.is_dir():
         raise JudgeError(f"{file} is a folder; `run` judges one file",
                          hint=f"to judge every submission in it: mhajudge grade {file} --problem ID")
-    report = judge_file(file, problem, hide=hide, groups="sample" if samples else "all",
-                        limits=limits, isolate=isolation_choice(isolate), only=case, exitfirst=exitfirst)
+    with _progress(format) as on_case:
+        report = judge_file(file, problem, hide=hide, groups="sample" if samples else "all", limits=limits,
+                            isolate=isolation_choice(isolate), only=case, exitfirst=exitfirst, on_case=on_case)
     from .. import history
 
+    if save_failing is not None:
+        _save_failing(report, save_failing)
     groups = "sample" if samples else "partial" if (case or exitfirst) else "all"
     history.record_report(report, groups=groups, no_record=no_record)
     timing = None
@@ -105,6 +112,44 @@ def run(
         if timing is not None:
             perf_mod.render(timing, console())
     raise typer.Exit(0 if report.verdict == "accepted" else 1)
+
+
+@contextlib.contextmanager
+def _progress(format: Format):
+    """On a terminal, a line saying which case is being judged (a slow case shows it waits)."""
+    from ..environment import in_ci
+
+    err = console(stderr=True)
+    if format != Format.table or not err.is_terminal or in_ci():
+        yield None
+        return
+    with err.status("judging...") as status:
+        yield lambda i, n, name: status.update(f"judging case {i}/{n}: {name}")
+
+
+def _save_failing(report, folder: Path) -> None:
+    """``--save-failing DIR``: the first failing sample case's inputs, one .npy per parameter."""
+    import re
+
+    import numpy as np
+
+    failing = next((c for c in report.cases if c.group == "sample" and c.verdict != "accepted" and c.case), None)
+    if failing is None:
+        console(stderr=True).print("no sample case failed: nothing saved")
+        return
+    target = folder / (re.sub(r"[^A-Za-z0-9_.-]+", "_", failing.name).strip("_") or "case")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        saved = {n: v for n, v in failing.case.args.items() if v is not None}
+        for name, value in saved.items():
+            np.save(target / f"{name}.npy", np.asarray(value), allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise JudgeError(f"--save-failing: cannot write in {target}: {exc}") from None
+    from rich.markup import escape
+
+    loads = ", ".join(f"{n} = np.load('{target / n}.npy')" for n in saved)
+    console(stderr=True).print(f"saved the inputs of {escape(failing.name)!r} in {escape(str(target))}: "
+                               f"{escape(loads)}", soft_wrap=True)
 
 
 def _run_watch(file: Path, problem: Optional[str], format: Format, hide: bool, samples: bool,
