@@ -10,6 +10,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "reference" / "solutions"
+# A correct sdpa function (numpy imported as np by the file around it), for hostile variations.
+SDPA_CORRECT = """
+def scaled_dot_product_attention(Q, K, V, mask=None):
+    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])
+    if mask is not None:
+        s = np.where(mask, s, -1e9)
+    e = np.exp(s - s.max(-1, keepdims=True))
+    w = e / e.sum(-1, keepdims=True)
+    return w @ V, w
+"""
 
 
 def run_cli(*args, env=None, timeout=300, cwd=None):

@@ -6,7 +6,6 @@ The isolated mode (bubblewrap) runs where `bwrap` works; `.ci/run` installs it.
 """
 
 import os
-import resource
 import subprocess
 import sys
 import textwrap
@@ -15,21 +14,13 @@ import uuid
 
 import pytest
 
-from conftest import run_cli
+from conftest import SDPA_CORRECT, run_cli
 from mhajudge.sandbox.isolation import bwrap_problem
 
 MODES = ["plain", pytest.param("isolated", marks=pytest.mark.skipif(
     bwrap_problem() is not None, reason=f"no bubblewrap here: {bwrap_problem()}"))]
 
-CORRECT = """
-def scaled_dot_product_attention(Q, K, V, mask=None):
-    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])
-    if mask is not None:
-        s = np.where(mask, s, -1e9)
-    e = np.exp(s - s.max(-1, keepdims=True))
-    w = e / e.sum(-1, keepdims=True)
-    return w @ V, w
-"""
+CORRECT = SDPA_CORRECT
 
 
 def judge(tmp_path, mode, body, *extra, env=None, time_limit=1):

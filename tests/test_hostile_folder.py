@@ -25,18 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, SDPA_CORRECT, run_cli
 
 HEADER = "# mhajudge: sdpa\nimport numpy as np\n"
-CORRECT = HEADER + """
-def scaled_dot_product_attention(Q, K, V, mask=None):
-    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])
-    if mask is not None:
-        s = np.where(mask, s, -1e9)
-    e = np.exp(s - s.max(-1, keepdims=True))
-    w = e / e.sum(-1, keepdims=True)
-    return w @ V, w
-"""
+CORRECT = HEADER + SDPA_CORRECT
 WRONG = CORRECT.replace(" / np.sqrt(Q.shape[-1])", "")  # no 1/sqrt(d_k) scale
 # What a candidate's message may hold: markup, escapes (clear screen, set the title),
 # NUL, XML specials, a lone surrogate, a right-to-left override, and 100 KB.

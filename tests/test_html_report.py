@@ -18,18 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import SDPA_CORRECT, run_cli
 
 HEADER = "# mhajudge: sdpa\nimport numpy as np\n"
-CORRECT = HEADER + """
-def scaled_dot_product_attention(Q, K, V, mask=None):
-    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])
-    if mask is not None:
-        s = np.where(mask, s, -1e9)
-    e = np.exp(s - s.max(-1, keepdims=True))
-    w = e / e.sum(-1, keepdims=True)
-    return w @ V, w
-"""
+CORRECT = HEADER + SDPA_CORRECT
 WRONG = CORRECT.replace(" / np.sqrt(Q.shape[-1])", "")  # no 1/sqrt(d_k) scale
 SYNTAX = "# mhajudge: sdpa\ndef scaled_dot_product_attention(Q, K, V, mask=None)\n    return Q\n"
 HOSTILE_MESSAGE = "<script>alert(\"msg\")</script> <b onclick='x()'>&amp; \x07bell"
