@@ -4,17 +4,9 @@ import textwrap
 
 import pytest
 
-from conftest import run_cli, run_json
+from conftest import SDPA_CORRECT, run_cli, run_json
 
-GOOD_BODY = """
-def scaled_dot_product_attention(Q, K, V, mask=None):
-    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])
-    if mask is not None:
-        s = np.where(mask, s, -1e9)
-    e = np.exp(s - s.max(-1, keepdims=True))
-    w = e / e.sum(-1, keepdims=True)
-    return w @ V, w
-"""
+GOOD_BODY = SDPA_CORRECT
 
 
 def write(tmp_path, body, name="sol.py"):
