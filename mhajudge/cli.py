@@ -10,13 +10,19 @@ from __future__ import annotations
 import os
 import sys
 
-from .commands import app  # noqa: F401 - the Typer app, with every command below registered on it
-# Each module registers its commands; --help lists them in this order.
-from .commands import bank  # noqa: E402,F401 - list, show, new
-from .commands import judging  # noqa: E402,F401 - run
-from .commands import grading  # noqa: E402,F401 - grade, merge
-from .commands import progress  # noqa: E402,F401 - practice, history, stats
-from .commands import authoring  # noqa: E402,F401 - validate
+
+
+def load_app():
+    """The Typer app, with every command registered on it."""
+    from .commands import app
+    # Each module registers its commands; --help lists them in this order (as mhajudge.quick's).
+    from .commands import bank  # noqa: F401 - list, show, new
+    from .commands import judging  # noqa: F401 - run, try
+    from .commands import grading  # noqa: F401 - grade, merge
+    from .commands import progress  # noqa: F401 - practice, history, stats
+    from .commands import authoring  # noqa: F401 - validate
+
+    return app
 
 
 def main() -> None:
@@ -28,7 +34,32 @@ def main() -> None:
 
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _stopped)
-    app()
+    from .quick import answer
+
+    code = answer(sys.argv[1:])  # --help, --version, list: without loading Typer
+    if code is not None:
+        sys.stdout.flush()
+        sys.exit(code)
+    if sys.argv[1:2] == ["run"]:
+        _prestart(sys.argv[2:])
+    load_app()()
+
+
+def _prestart(args: list[str]) -> None:
+    """``run``: start the sandbox's child now, so that its interpreter and NumPy start
+    while this process loads the command line, NumPy and the cases (see
+    :func:`mhajudge.sandbox.runner.prestart`). Only where the run's isolation is plain
+    from the arguments; the run itself decides everything and says what is wrong."""
+    if "-h" in args or "--help" in args:
+        return
+    try:
+        from .sandbox import isolation, runner
+
+        choice = True if "--isolate" in args else False if "--no-isolate" in args else None
+        isolate = isolation.resolve(choice, secret=bool(os.environ.get("MHAJUDGE_SECRET")), grading=False)
+        runner.prestart(isolate=isolate)
+    except Exception:  # noqa: BLE001 - the run starts its own child and reports any problem itself
+        pass
 
 
 def _stopped(signum, frame) -> None:

@@ -10,6 +10,8 @@ This is the library API the CLI, the tests and graders' scripts call::
 from __future__ import annotations
 
 import ast
+import contextlib
+import copy
 import os
 import re
 import time
@@ -154,7 +156,8 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                limits: Limits | None = None, hide: bool = False, groups: str = "all",
                diagnose: bool = True, problem=None, cases=None, isolate: bool | None = None,
                within=None, only: str | None = None, exitfirst: bool = False, source: str | None = None,
-               on_case=None) -> Report:
+               on_case=None, sandbox: Sandbox | None = None, known: dict | None = None,
+               notebook_skipped: int | None = None) -> Report:
     """Judge one candidate file and return its :class:`Report`.
 
     ``problem`` and ``cases`` may be passed in when judging many files against the
@@ -166,6 +169,10 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     stop at the first case that is not accepted (``-x``). ``source``: the file's text,
     already read (``grade`` reads and vets it once); ``file`` then only names it.
     ``on_case(i, n, name)`` is called before each case is run (a progress line).
+    ``sandbox``: a started :class:`Sandbox` that already holds ``source`` (a warm child,
+    see :class:`mhajudge.session.Session`), used and left open; ``known``: results of
+    cases already judged on this same source (by name), taken as they are.
+    ``notebook_skipped``: with ``source`` taken from a notebook, the lines left out.
     """
     from .notebook import code_of, is_notebook
     from .sandbox import isolation
@@ -176,7 +183,7 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     if source is None and not file.is_file():
         what = "not a regular file" if file.exists() else "no such file"
         raise JudgeError(f"{what}: {file}", hint="give the path of a .py file")
-    skipped = None
+    skipped = notebook_skipped
     if source is None and is_notebook(file):  # its code cells, as one file
         source, skipped = code_of(file)
     secret_set = bool(secret or os.environ.get(SECRET_VAR))
@@ -187,7 +194,12 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     limits = limits or Limits()
     entry_points = [{"name": ep.name, "params": ep.params} for ep in problem.entry_points]
     report = Report(problem=problem.id, file=str(file), isolated=isolate)
-    with Sandbox(file, entry_points, problem.forbidden, limits, isolate=isolate, within=within, source=source) as box:
+    if sandbox is not None:
+        isolate = report.isolated = sandbox.isolate
+        opened = contextlib.nullcontext(sandbox)
+    else:
+        opened = Sandbox(file, entry_points, problem.forbidden, limits, isolate=isolate, within=within, source=source)
+    with opened as box:
         # The child is starting; importing NumPy and drawing the cases here overlaps it.
         from . import cases as cases_mod
         from .diagnose import diagnose_report
@@ -208,6 +220,8 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
             elif case.fn in loaded.missing:
                 result = CaseResult(case.name, case.group, "load-error", message=loaded.missing[case.fn],
                                     from_load=True)
+            elif known and case.name in known:
+                result = copy.copy(known[case.name])  # judged on this very source a moment ago
             else:
                 run = box.run(case.index, case.program, case.inputs, case.time_limit)
                 verdict, message, err, details = verdict_for(case, run)

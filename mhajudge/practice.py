@@ -73,12 +73,6 @@ def file_signature(path: Path):
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _default_judge(file, problem_id, groups):
-    from .judge import judge_file
-
-    return judge_file(file, problem_id, groups=groups)
-
-
 @dataclass
 class Judged:
     """The latest on-save judgement of the samples."""
@@ -110,7 +104,8 @@ class Practice:
         self.file = Path(file)
         self.limit_s = float(minutes) * 60
         self.clock = clock
-        self.judge = judge or _default_judge
+        self.session = None  # without a judge given: a warm Session (one child for every save)
+        self.judge = judge or self._warm_judge
         self.record = record or self._default_record
         self.signature = signature
         self.settle_s = settle_s
@@ -192,6 +187,7 @@ class Practice:
             if self.elapsed_s is None:
                 self.elapsed_s = self.elapsed
             self.state, self.outcome = "done", "quit"
+        self.close()
 
     def next_hint(self) -> str | None:
         hints = self.problem.hints
@@ -222,7 +218,22 @@ class Practice:
             self.final_error = str(exc)
         else:
             self.attempt = self.record(self.final_report, self.elapsed_s)
+        finally:
+            self.close()  # done: nothing more is judged
         self.state = "done"
+
+    def _warm_judge(self, file, problem_id, groups):
+        from .session import Session
+
+        if self.session is None:
+            self.session = Session(file, problem_id)
+        return self.session.judge(groups)
+
+    def close(self) -> None:
+        """Stop the warm child, if one was started."""
+        if self.session is not None:
+            self.session.close()
+            self.session = None
 
     def _default_record(self, report, solve_s):
         from . import history
@@ -396,6 +407,8 @@ def run_in_terminal(p: Practice, console, keys: Keys | None = None, tick_s: floa
                 p.tick()
         except KeyboardInterrupt:
             p.quit()
+        finally:
+            p.close()
         live.update(render_state(p, hints=hints), refresh=True)
 
     if p.outcome == "quit":

@@ -22,10 +22,6 @@ from .practice import SETTLE_S, file_signature
 POLL_S = 0.2
 
 
-def _default_judge(file, problem_id, groups, hide):
-    from .judge import judge_file
-
-    return judge_file(file, problem_id, hide=hide, groups=groups)
 
 
 def wait_for_save(file: Path, seen, *, signature: Callable = file_signature, sleep: Callable = time.sleep,
@@ -57,7 +53,8 @@ class Watch:
         self.console = console
         self.hide = hide
         self.no_record = no_record
-        self.judge = judge or _default_judge
+        self.session = None  # without a judge given: a warm Session, closed when the watch ends
+        self.judge = judge or self._warm_judge
         self.record = record or self._default_record
         self.signature = signature
         self.rounds = 0
@@ -110,6 +107,13 @@ class Watch:
         self.code = 2
         self._status("waiting for the next save")
 
+    def _warm_judge(self, file, problem_id, groups, hide):
+        from .session import Session
+
+        if self.session is None:
+            self.session = Session(file, problem_id)
+        return self.session.judge(groups, hide=hide)
+
     def _default_record(self, report) -> None:
         from . import history
 
@@ -125,3 +129,6 @@ class Watch:
         except KeyboardInterrupt:
             self.console.print("\nstopped watching")
             return self.code
+        finally:
+            if self.session is not None:
+                self.session.close()

@@ -20,23 +20,9 @@ def list_cmd() -> None:
 
     Example: [bold]mhajudge list[/bold]
     """
-    from rich.table import Table
+    from ..listing import print_bank
 
-    from .. import bank, history
-    from ..progress import best_cell
-
-    best = history.safe("best", default={})
-    table = Table(title="mhajudge problems", title_justify="left")
-    # At 80 columns: ids, difficulty and best whole on one line; titles and tags wrap.
-    table.add_column("id", no_wrap=True)
-    table.add_column("title", ratio=3)
-    table.add_column("difficulty", no_wrap=True)
-    table.add_column("tags", ratio=2)
-    table.add_column("best", no_wrap=True)
-    for p in bank.load_all():
-        table.add_row(p.id, p.title, p.difficulty, ", ".join(p.tags), best_cell(best.get(p.id)))
-    console().print(table)
-    console().print("[dim]mhajudge show ID for a statement, mhajudge new ID for a starter file[/dim]")
+    print_bank(console())
 
 
 @app.command()

@@ -154,8 +154,9 @@ def _save_failing(report, folder: Path) -> None:
 
 def _run_watch(file: Path, problem: Optional[str], format: Format, hide: bool, samples: bool,
                no_record: bool, limits, isolate: Optional[bool] = None) -> int:
-    """``run --watch``: the loop is :class:`mhajudge.watch.Watch`."""
-    from ..judge import judge_file
+    """``run --watch``: the loop is :class:`mhajudge.watch.Watch`, judging in a warm
+    :class:`mhajudge.session.Session` (one child for every save, the cases built once)."""
+    from ..session import Session
     from ..watch import Watch
 
     if format != Format.table or samples:
@@ -163,10 +164,11 @@ def _run_watch(file: Path, problem: Optional[str], format: Format, hide: bool, s
                          hint="drop --format and --samples when you use --watch")
     isolate = isolation_choice(isolate)
 
-    def judge(f, pid, groups, hide_):
-        return judge_file(f, pid, hide=hide_, groups=groups, limits=limits, isolate=isolate)
+    with Session(file, problem, limits=limits, isolate=isolate) as session:
+        def judge(f, pid, groups, hide_):
+            return session.judge(groups, hide=hide_)
 
-    return Watch(file, problem, console(), hide=hide, no_record=no_record, judge=judge).forever()
+        return Watch(file, problem, console(), hide=hide, no_record=no_record, judge=judge).forever()
 
 
 def _emit_run(run: dict, format: Format, max_score: Optional[float], visibility: str) -> None:

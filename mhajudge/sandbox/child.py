@@ -75,6 +75,11 @@ class Child:
         self.filename = filename = msg["file"]
         self.forbidden = msg["forbidden"]
         self.entry_points = msg["entry_points"]
+        self.code = None  # a second load (a save in --watch) that fails leaves no earlier code to run
+        # Banned modules this process loaded for itself (tracemalloc): listed once here, and
+        # dropped from sys.modules in each case's process, so an import there meets the guard.
+        banned = frozenset(self.forbidden)
+        self.preloaded_banned = [m for m in sys.modules if m.partition(".")[0] in banned]
         source = msg["source"].encode("utf-8", "surrogateescape")
         try:
             tree = ast.parse(source, filename)
@@ -96,13 +101,19 @@ class Child:
         out.pop("payload", None)
         self.send({"op": "probe", **out})  # the probe's reply is the candidate's: the judge vets it
 
-    def import_candidate(self) -> dict | None:
-        """In a grandchild: execute the candidate's module; a load-failed reply or None."""
+    def import_candidate(self, check_signatures: bool = True) -> dict | None:
+        """In a grandchild: execute the candidate's module; a load-failed reply or None.
+
+        ``check_signatures``: the probe checks each entry point's signature and reports
+        what is missing; a case's process only needs the functions (0.4 ms saved per case).
+        """
         filename = self.filename
+        if self.code is None:
+            return {"status": "load-failed", "verdict": "load-error", "line": None, "message": "no code is loaded"}
         self.guard = ImportGuard(self.forbidden)
         sys.meta_path.insert(0, self.guard)
-        for name in [m for m in sys.modules if m.partition(".")[0] in self.guard.forbidden]:
-            del sys.modules[name]  # loaded by this child for itself (tracemalloc): an import must meet the guard
+        for name in self.preloaded_banned:
+            sys.modules.pop(name, None)  # loaded by this child for itself: an import must meet the guard
         module = type(sys)("candidate")
         module.__file__ = filename
         sys.modules["candidate"] = module
@@ -136,6 +147,9 @@ class Child:
             if not callable(fn):
                 self.missing[name] = f"`{name}` is a {type(fn).__name__}, not a function; expected `def {expected}:`"
                 continue
+            if not check_signatures:
+                self.functions[name] = fn
+                continue
             try:
                 sig = inspect.signature(fn)
             except (TypeError, ValueError):
@@ -159,9 +173,11 @@ class Child:
         return {"status": "loaded", "missing": self.missing}, None
 
     def run_one(self, program: dict, inputs):
-        failed = self.import_candidate()
+        failed = self.import_candidate(check_signatures=False)
         if failed:
             return {"status": "runtime-error", "message": f"the file no longer imports: {failed['message']}"}, None
+        if program["fn"] not in self.functions:  # defined at the probe, not in this import
+            return {"status": "runtime-error", "message": f"`{program['fn']}` is not a function after this import"}, None
         return self.execute(program, inputs)
 
     # -- running ---------------------------------------------------------------

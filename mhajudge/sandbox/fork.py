@@ -136,16 +136,24 @@ class Forker:
                 out["ended"] = {"status": "exited", "code": os.WEXITSTATUS(status)}
         return out
 
+def _libc_prctl():
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _libc_prctl()  # looked up once here, not in every case's process (0.4 ms each)
+
+
 def die_with_parent(parent: int) -> None:
     """If the trusted process dies (killed by its own case, say), this case's process
     dies with it (PR_SET_PDEATHSIG), rather than live on under whichever process
     adopts it: it must never run on, or signal, outside its sandbox's tree."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # it died before the line above
         os._exit(1)
 

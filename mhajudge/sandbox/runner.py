@@ -67,6 +67,41 @@ def stop_all() -> None:
             pass
 
 
+_PRESTARTED = None  # a child started ahead of time, waiting for the first Sandbox to adopt it
+
+
+def prestart(isolate: bool = False, limits: Limits | None = None) -> None:
+    """Start a child now, before the judge imports NumPy and builds the cases: the
+    first :class:`Sandbox` started with the same isolation and memory limit adopts it,
+    so its interpreter and NumPy start while the judge does the rest (``run``). A child
+    nobody adopts is closed when the judge exits. Best effort: any failure here only
+    means the Sandbox starts its own."""
+    global _PRESTARTED
+    import atexit
+
+    box = Sandbox(Path("."), [], [], limits or Limits(), isolate=isolate)
+    with _LIVE_LOCK:
+        if _STOPPED.is_set() or _PRESTARTED is not None:
+            return
+        _LIVE.add(box)
+    try:
+        box._spawn()
+    except Exception:  # noqa: BLE001 - the Sandbox will start its own child
+        box.close()
+        return
+    with _LIVE_LOCK:
+        _PRESTARTED = box
+    atexit.register(_close_prestarted)
+
+
+def _close_prestarted() -> None:
+    global _PRESTARTED
+    with _LIVE_LOCK:
+        box, _PRESTARTED = _PRESTARTED, None
+    if box is not None:
+        box.close()
+
+
 class _Capture(threading.Thread):
     """Drains a pipe, keeping the first ``cap`` bytes and counting the rest."""
 
@@ -75,6 +110,13 @@ class _Capture(threading.Thread):
         self.stream, self.cap = stream, cap
         self.kept = bytearray()
         self.total = 0
+        self.lock = threading.Lock()
+
+    def reset(self) -> None:
+        """Forget what was kept: the next version of the file prints afresh."""
+        with self.lock:
+            self.kept = bytearray()
+            self.total = 0
 
     def run(self):
         try:
@@ -82,16 +124,19 @@ class _Capture(threading.Thread):
                 chunk = self.stream.read1(1 << 16) if hasattr(self.stream, "read1") else self.stream.read(1 << 16)
                 if not chunk:
                     return
-                self.total += len(chunk)
-                if len(self.kept) < self.cap:
-                    self.kept += chunk[: self.cap - len(self.kept)]
+                with self.lock:
+                    self.total += len(chunk)
+                    if len(self.kept) < self.cap:
+                        self.kept += chunk[: self.cap - len(self.kept)]
         except (OSError, ValueError):
             return
 
     def text(self) -> str:
-        s = self.kept.decode("utf-8", "replace")
-        if self.total > len(self.kept):
-            s += f"\n[... {self.total - len(self.kept):,} more bytes not kept]"
+        with self.lock:
+            kept, total = bytes(self.kept), self.total
+        s = kept.decode("utf-8", "replace")
+        if total > len(kept):
+            s += f"\n[... {total - len(kept):,} more bytes not kept]"
         return s
 
 
@@ -129,6 +174,8 @@ class Sandbox:
         self.isolate = isolate          # run inside bubblewrap (see mhajudge.sandbox.isolation)
         self.within = within            # a folder the file must really be in (grade's)
         self.source = source            # the file's text, when the caller has read it already
+        # The name tracebacks show: as given when the caller read the text, else the real path.
+        self.shown_name = str(self.file) if source is not None else None
         self.proc: subprocess.Popen | None = None
         self.loaded: Loaded | None = None
         self.captures: list[_Capture] = []
@@ -136,12 +183,11 @@ class Sandbox:
         self.uid: int | None = None
         self.tmpdir: str | None = None
         self.group: cgroup.Group | None = None
+        self.ended = False              # the child's channel closed (see reload)
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
         """Start the child and send it the load request; do not wait."""
-        from . import isolation
-
         from ..source import SourceError, read_source
 
         with _LIVE_LOCK:  # registered before anything is made, so stop_all can undo all of it
@@ -154,6 +200,33 @@ class Sandbox:
         except SourceError as exc:
             self.loaded = Loaded(False, "load-error", clean(str(exc)))
             return
+        if not self._adopt():
+            self._spawn()
+        self.source = source
+        self._send_load()
+
+    def _adopt(self) -> bool:
+        """Take over the child :func:`prestart` started, if it was started as this one would be."""
+        global _PRESTARTED
+        with _LIVE_LOCK:
+            pre, _PRESTARTED = _PRESTARTED, None
+            if pre is None:
+                return False
+            if (pre.isolate, pre.limits.memory_bytes) != (self.isolate, self.limits.memory_bytes) \
+                    or pre.proc is None or pre.proc.poll() is not None:
+                _PRESTARTED = pre  # someone else's; close() at exit
+                return False
+            _LIVE.discard(pre)
+        for name in ("proc", "cmd_w", "res_r", "uid", "tmpdir", "group", "captures"):
+            setattr(self, name, getattr(pre, name))
+            setattr(pre, name, None)
+        return True
+
+    def _spawn(self) -> None:
+        """Start the child process; it imports NumPy and waits for a load."""
+        from . import isolation
+
+        self.ended = False
         cmd_r, self.cmd_w = os.pipe()
         self.res_r, res_w = os.pipe()
         # As root, the candidate runs as a fresh uid of its own: it cannot touch the
@@ -188,10 +261,35 @@ class Sandbox:
                          _Capture(self.proc.stderr, self.limits.capture_bytes)]
         for c in self.captures:
             c.start()
-        self._send({"op": "load", "file": str(self.file if self.source is not None else self.file.resolve()),
-                    "source": source,
+
+    def _send_load(self) -> None:
+        self._send({"op": "load", "file": self.shown_name or str(self.file.resolve()),
+                    "source": self.source,
                     "time_limit": self.limits.load_time_s,
                     "entry_points": self.entry_points, "forbidden": self.forbidden})
+
+    def reload(self, source: str) -> None:
+        """Judge a new version of the file in the same warm child (``--watch``, ``practice``).
+
+        The child is the trusted zygote: it never ran candidate code, so a new load
+        there is as clean as a new child, and saves the interpreter's and NumPy's start
+        (each case still runs in its own fresh fork). The time budget and what the
+        candidate printed start again.
+        """
+        self.source = source
+        self.loaded = None
+        self.started = time.monotonic()
+        for c in self.captures:
+            c.reset()
+        if self.proc is None or self.ended or self.proc.poll() is not None:  # killed by the last version
+            self._restart()
+            self.start()
+            return
+        try:
+            self._send_load()
+        except (BrokenPipeError, OSError):
+            self._restart()
+            self.start()
 
     def wait_loaded(self) -> Loaded:
         if self.loaded is None:
@@ -325,6 +423,7 @@ class Sandbox:
         try:
             return wire.read_frame(self.res_r, self.limits.output_bytes)
         except EOFError:
+            self.ended = True  # its channel is closed: it is dead or dying, whatever poll() says yet
             code = self.proc.poll() if self.proc else None
             return ("the process ended before answering"
                     + (f" (exit status {code})" if code is not None else "")

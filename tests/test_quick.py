@@ -1,0 +1,106 @@
+"""``mhajudge``, ``--help``, ``--version`` and ``list`` without Typer: the same text."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+
+def _plain(*args, quick=True, columns=80, home=None):
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "MHAJUDGE_NO_QUICK")}
+    env.update(COLUMNS=str(columns), TERM="dumb")
+    if not quick:
+        env["MHAJUDGE_NO_QUICK"] = "1"
+    if home:
+        env["MHAJUDGE_HOME"] = str(home)
+    p = subprocess.run([sys.executable, "-m", "mhajudge", *args], capture_output=True, text=True, env=env,
+                       cwd=ROOT, timeout=120)
+    return p.returncode, p.stdout, p.stderr
+
+
+@pytest.mark.parametrize("columns", [60, 80, 132])
+@pytest.mark.parametrize("args", [["--help"], ["-h"], []])
+def test_help_is_typers_help(args, columns):
+    assert _plain(*args, columns=columns) == _plain(*args, columns=columns, quick=False)
+
+
+def test_the_commands_are_the_apps_commands():
+    """A command added to the app appears in the quick help, in the app's order."""
+    from mhajudge.cli import load_app
+    from mhajudge.quick import commands
+
+    app = load_app()
+    registered = [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands if not c.hidden]
+    assert [name for name, _ in commands()] == registered
+    assert dict(commands())["run"] == "Judge one file against the sample and hidden cases."
+
+
+def test_list_is_the_same_table_and_caches_the_index(tmp_path):
+    code, quick, _ = _plain("list", home=tmp_path)
+    assert code == 0 and "sdpa" in quick
+    assert (tmp_path / "cache" / "bank-index.json").is_file()
+    assert _plain("list", home=tmp_path) == (0, quick, "")  # from the cache
+    assert _plain("list", home=tmp_path, quick=False) == (0, quick, "")
+
+
+def test_a_changed_spec_refreshes_the_index(tmp_path, monkeypatch):
+    from mhajudge import listing
+
+    monkeypatch.setenv("MHAJUDGE_HOME", str(tmp_path))
+    first = listing.index()
+    cache = tmp_path / "cache" / "bank-index.json"
+    cache.write_text(cache.read_text().replace(first[0]["title"], "a stale title"))
+    assert listing.index()[0]["title"] == "a stale title"  # same stamp: the cache is used
+    monkeypatch.setattr(listing, "_stamp", lambda folder: [["changed.yaml", 1, 1]])
+    assert listing.index() == first  # another stamp: the specs are read again
+
+
+@pytest.mark.parametrize("garbage", ["", "not json", '{"stamp": 1}', '{"stamp": [], "problems": [{"id": 1}]}', "[]"])
+def test_a_broken_cache_is_rebuilt(tmp_path, monkeypatch, garbage):
+    from mhajudge import listing
+
+    monkeypatch.setenv("MHAJUDGE_HOME", str(tmp_path))
+    truth = listing.index()
+    (tmp_path / "cache" / "bank-index.json").write_text(garbage)
+    assert listing.index() == truth
+
+
+def test_an_unwritable_home_still_lists(tmp_path):
+    home = tmp_path / "file-not-folder"
+    home.write_text("")
+    code, out, _ = _plain("list", home=home)
+    assert code == 0 and "mha-projected" in out
+
+
+def test_version_and_no_args():
+    from mhajudge import __version__
+
+    assert _plain("--version") == (0, f"mhajudge {__version__}\n", "")
+    assert _plain("--version", quick=False)[:2] == (0, f"mhajudge {__version__}\n")
+    assert _plain()[0] == 2
+
+
+def test_quick_commands_import_neither_typer_nor_numpy():
+    probe = ("import sys, io, contextlib\n"
+             "from mhajudge.quick import answer\n"
+             "with contextlib.redirect_stdout(io.StringIO()):\n"
+             "    for argv in (['--help'], ['list'], ['--version']):\n"
+             "        assert answer(argv) == 0\n"
+             "print(sorted(m for m in ('typer', 'click', 'numpy', 'torch') if m in sys.modules))\n")
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]"
+
+
+def test_anything_else_goes_to_the_full_command_line():
+    from mhajudge.quick import answer
+
+    for argv in (["list", "--help"], ["run"], ["--help", "run"], ["show", "sdpa"], ["lists"]):
+        assert answer(argv) is None
+    code, _, err = run_cli("lists")
+    assert code == 2 and "No such command" in err
