@@ -103,37 +103,97 @@ def _show_details(cases, console) -> None:
             console.print(Text(clean(c.details, limit=20_000)))
 
 
+SHOWN_SAMPLES = 2  # failing sample cases shown in full (inputs, expected, got)
+
+
+def _value_text(v, indent: str) -> str:
+    """An input as text: arrays (summarised past a few dozen numbers), tuples of them, numbers."""
+    import numpy as np
+
+    if isinstance(v, np.ndarray):
+        return np.array2string(v, prefix=indent)
+    if isinstance(v, (tuple, list)) and v and all(isinstance(x, np.ndarray) for x in v):
+        return "(" + (",\n" + indent).join(np.array2string(x, prefix=indent) for x in v) + ")"
+    if isinstance(v, dict) and set(v) == {"$prev"}:  # fed back from the step before
+        return "(what the previous step returned)"
+    return clean(repr(v), limit=300)
+
+
+def _inputs_lines(case) -> list[str]:
+    """``name = value`` for each input; for a program of steps, each step's inputs that change."""
+    if case.program.get("kind") != "steps" or not case.inputs.get("steps"):
+        return [f"  {k} = " + _value_text(v, " " * (len(k) + 5)) for k, v in case.args.items()]
+    names = list(case.args)
+    lines, before = [], None
+    for i, step in enumerate(case.inputs["steps"]):
+        args = step.get("args", [])
+        for j, v in enumerate(args):
+            name = names[j] if j < len(names) else f"arg{j}"
+            same = before is not None and j < len(before) and _same(before[j], v)
+            if not same:
+                lines.append(f"  step {i}: {name} = " + _value_text(v, " " * (len(name) + 13)))
+        before = args
+    return lines
+
+
+def _same(a, b) -> bool:
+    import numpy as np
+
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b)
+    return type(a) is type(b) and a == b
+
+
 def _show_small_failure(cases, console):
-    """For the first small failing case: its inputs, the expected and the got answers.
+    """For the failing sample cases (else the first small failing case): the inputs,
+    the expected and the got answers, whatever the kind of program.
 
     Attention weights small enough for a heatmap are left to the heatmap, which
-    shows this same case first. Returns the case shown, if any.
+    shows the first such case. Where many parts of an answer are compared (each
+    step of a KV cache), only those that differ are printed. Returns the first case
+    shown, if any.
     """
     import numpy as np
     from rich.text import Text
 
-    for c in cases:
+    from .check import check_answer
+
+    failing = [c for c in cases if c.verdict == "wrong-answer" and c.case is not None and c.answer is not None]
+    samples = [c for c in failing if c.group == "sample"]
+    if not samples:  # hidden cases are shown only when small
+        samples = [c for c in failing if c.case.program.get("kind") == "call" and
+                   sum(v.size for v in c.case.args.values() if isinstance(v, np.ndarray)) <= SMALL][:1]
+    first = None
+    for c in samples[:SHOWN_SAMPLES]:
         case = c.case
-        if c.verdict != "wrong-answer" or case is None or c.answer is None or not case.expected:
-            continue
-        arrays = [v for v in case.args.values() if isinstance(v, np.ndarray)]
-        if sum(a.size for a in arrays) > SMALL or case.program.get("kind") != "call":
-            continue
-        with np.printoptions(precision=4, suppress=True, linewidth=100):
-            console.print(Text.assemble(("\nFirst small failing case:", "bold"), " ", c.name))
-            for k, v in case.args.items():
-                console.print(Text(f"  {k} = " + (np.array2string(v, prefix="      ") if isinstance(v, np.ndarray) else repr(v))))
+        with np.printoptions(precision=4, suppress=True, linewidth=100, threshold=60, edgeitems=3):
+            console.print(Text.assemble(("\nFailing sample case:" if c.group == "sample" else "\nFirst small failing case:",
+                                         "bold"), " ", c.name))
+            for line in _inputs_lines(case):
+                console.print(Text(line))
+            if not case.expected:  # judged by a check (a distribution): its account is printed above
+                for name, g in c.answer.items():
+                    if not name.startswith("$"):
+                        console.print(Text(f"  got {name} =\n{np.array2string(np.asarray(g))}"))
+                first = first or c
+                continue
             want = case.expected[0]
-            for name, w in want.items():
-                g = c.answer.get(name)
+            names = [n for n in want if not n.startswith("$")]
+            if len(names) > 3:  # a program's many parts: those that differ
+                tol = case.tolerance
+                names = [n for n in names if n not in c.answer or not check_answer(
+                    {n: c.answer[n]}, [{n: want[n]}], tol["atol"], tol["rtol"]).ok] or names[:1]
+            for name in names:
+                w, g = want[name], c.answer.get(name)
                 if _heatmap_shows(name, w, g):
                     continue
-                console.print(Text(f"  expected {name} =\n{np.array2string(w)}"))  # arrays as text: "[nan nan]" is no tag
-                console.print(Text(f"  got {name} =\n{np.array2string(g) if g is not None else None}"))
-                if g is not None and g.shape == w.shape:
+                console.print(Text(f"  expected {name} =\n{np.array2string(np.asarray(w))}"))  # as text: "[nan nan]" is no tag
+                console.print(Text(f"  got {name} =\n{np.array2string(np.asarray(g)) if g is not None else None}"))
+                if isinstance(g, np.ndarray) and isinstance(w, np.ndarray) and g.shape == w.shape \
+                        and g.dtype.kind in "fiub" and w.dtype.kind in "fiub":
                     console.print(Text(f"  difference (got - expected) =\n{np.array2string(g.astype(float) - w)}"))
-        return c
-    return None
+        first = first or c
+    return first
 
 
 def _heatmap_shows(name: str, want, got) -> bool:

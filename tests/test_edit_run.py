@@ -3,6 +3,8 @@
 
 import json
 
+import pytest
+
 from conftest import ROOT, SOLUTIONS, run_cli
 
 WRONG = SOLUTIONS / "sdpa" / "no_scale.py"
@@ -116,3 +118,33 @@ def test_save_failing_writes_the_inputs_of_a_failing_sample(tmp_path):
     (case_dir,) = (tmp_path / "saved").iterdir()
     arrays = {p.stem: np.load(p) for p in case_dir.glob("*.npy")}
     assert {"Q", "K", "V"} <= set(arrays) and arrays["Q"].ndim >= 2
+
+
+def _wrong_files():
+    """Per problem, its solution files that are wrong answers (from their headers)."""
+    out = {}
+    for folder in sorted(SOLUTIONS.iterdir()):
+        for f in sorted(folder.glob("*.py")):
+            if "# expect-verdict: wrong-answer" in f.read_text():
+                out.setdefault(folder.name, []).append(f)
+    return out
+
+
+@pytest.mark.parametrize("problem", sorted(_wrong_files()))
+def test_every_failing_sample_shows_inputs_expected_and_got(problem):
+    """Whatever the program (one call, steps of a KV cache, a custom check), a
+    failing sample case is shown whole: each input by name, then expected and got."""
+    for f in _wrong_files()[problem]:
+        code, out, _ = run_cli("run", f, "--samples", "--format", "json", "--no-record")
+        report = json.loads(out)
+        failing = [c for c in report["cases"] if c["verdict"] == "wrong-answer"]
+        if failing:
+            break
+    else:
+        pytest.skip(f"no wrong {problem} file fails a sample case")
+    code, out, _ = run_cli("run", f, "--samples", "--no-record", env={"COLUMNS": "100"})
+    assert code == 1
+    assert f"Failing sample case: {failing[0]['name']}" in out
+    shown = out.split(f"Failing sample case: {failing[0]['name']}")[1]
+    assert "got " in shown and " = " in shown
+    assert "expected " in shown or "draws" in out  # a statistical check shows its table instead
