@@ -35,6 +35,8 @@ def answer(argv: list[str]) -> int | None:
     """Handle ``argv`` here if it is one of the quick commands; else ``None``."""
     if os.environ.get("MHAJUDGE_NO_QUICK"):
         return None
+    if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
+        return None  # the shell asks Click for completions (`_MHAJUDGE_COMPLETE=bash_complete`)
     if argv == ["--version"]:
         from . import __version__
 
