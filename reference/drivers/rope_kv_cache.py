@@ -22,7 +22,7 @@ sample cases).
 import numpy as np
 
 from mhajudge.author import Outcome, check_answer, step_leaf
-from mhajudge_reference.drivers.kv_cache import _check_one, _pick
+from mhajudge_reference.drivers.kv_cache import _check_one, _entries, _pick
 from mhajudge_reference.rope_kv_cache import apply_rope
 
 WEIGHTS = ("W_q", "W_k", "W_v", "W_o")
@@ -74,12 +74,27 @@ def check_decode(case, answer):
         problems, errs = _check_one(answer, want, step_leaf(s, ""), tol)
         errors += errs
         if problems:
+            if _caches_unrotated(answer[step_leaf(s, "K_cache")], step, tol):
+                problems.append("the key it appended is the projected key before rotation: cache the key "
+                                "rotated at its position, and never rotate cached keys again")
             t = case.meta["x_prev"].shape[1] + s
+            given = ("no cache" if t == 0 else f"a cache of {_entries(t)}"
+                     + (" built by the judge" if s == 0 else " from step " + str(s - 1)))
             fine = f" Steps 0 to {s - 1} were right." if s > 1 else " Step 0 was right." if s == 1 else ""
             return Outcome(False, max(errors) if errors else None,
-                           f"step {s} (token {s + 1} of {len(steps)}, position {step['args'][1]}, "
-                           f"a cache of {t} entries handed in): " + "; ".join(problems) + "." + fine)
+                           f"step {s} (token {s + 1} of {len(steps)}, at position {step['args'][1]}, "
+                           f"{given}): " + "; ".join(problems) + "." + fine)
     return Outcome(True, max(errors) if errors else 0.0)
+
+
+def _caches_unrotated(K_got, step, tol):
+    """Is the newest cached key the projected key of the step's token, unrotated (position > 0)?"""
+    x_t, position, _, _, W_k, _, _, H = step["args"]
+    B, _, E = x_t.shape
+    raw = (x_t @ W_k).reshape(B, 1, H, E // H).transpose(0, 2, 1, 3)[:, :, 0]        # (B, H, d_k)
+    if position == 0 or K_got.ndim != 4 or K_got.shape[:2] + K_got.shape[3:] != raw.shape:
+        return False
+    return bool(np.allclose(K_got[:, :, -1], raw, atol=tol["atol"], rtol=tol["rtol"]))
 
 
 CHECKS = {"decode": check_decode}

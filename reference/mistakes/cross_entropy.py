@@ -35,7 +35,7 @@ def ce(logits, targets, ignore_index=-100, *, stable=True, log_of="softmax-shift
         e = np.exp(z)
         probs = e / e.sum(axis=1, keepdims=True)
         log_probs = np.log(probs)
-    per_row = -log_probs[rows, safe] * keep
+    per_row = np.where(keep, -log_probs[rows, safe], 0.0)           # an ignored row adds 0, even at -inf
     by = {"kept": count, "all": N, "none": 1}
     loss = per_row.sum() / by[divide]
     d = probs.copy()
