@@ -92,7 +92,7 @@ def _caches_unrotated(K_got, step, tol):
     x_t, position, _, _, W_k, _, _, H = step["args"]
     B, _, E = x_t.shape
     raw = (x_t @ W_k).reshape(B, 1, H, E // H).transpose(0, 2, 1, 3)[:, :, 0]        # (B, H, d_k)
-    if position == 0 or K_got.ndim != 4 or K_got.shape[:2] + K_got.shape[3:] != raw.shape:
+    if position == 0 or K_got.ndim != 4 or K_got.shape[2] == 0 or K_got.shape[:2] + K_got.shape[3:] != raw.shape:
         return False
     return bool(np.allclose(K_got[:, :, -1], raw, atol=tol["atol"], rtol=tol["rtol"]))
 
