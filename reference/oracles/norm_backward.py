@@ -58,9 +58,16 @@ def eps_of(case):
     return case.args.get("eps", {"layer_norm_backward": 1e-5}.get(case.fn, 1e-6))
 
 
-def close(got, want):
+def close(got, want, conditioning=1.0):
+    """float64 agreement; ``conditioning`` (|x| over its spread) widens it where both sides
+    lose digits to x - mean."""
     scale = max(1.0, float(np.abs(want).max()))
-    np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-11 * scale)
+    np.testing.assert_allclose(got, want, rtol=1e-8 * conditioning, atol=1e-11 * scale * conditioning)
+
+
+def conditioning(x):
+    spread = float(np.std(x, axis=-1).min()) if x.shape[-1] > 1 else 1.0
+    return max(1.0, float(np.abs(x).max()) / max(spread, 1e-300))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -109,7 +116,7 @@ def norm_inputs(draw):
 def test_layer_norm_backward_matches_autograd_on_any_shape(inputs):
     x, gamma, d_out, eps = inputs
     for g, w in zip(REF.layer_norm_backward(x, gamma, d_out, eps), torch_layer_norm_grads(x, gamma, d_out, eps)):
-        close(g, w)
+        close(g, w, conditioning(x))
 
 
 @SETTINGS
@@ -136,10 +143,11 @@ def test_mistaken_rms_backward_is_the_gradient_of_its_own_forward(inputs):
         ms = z.pow(2).mean(-1, keepdim=True)
         r = 1 / (ms.sqrt() + eps) if wrong.get("eps_outside") else torch.rsqrt(ms + eps)
         y = z * r * wt
-        np.testing.assert_allclose(WRONG.rms(x, weight, eps, **wrong), y.detach().numpy(), rtol=1e-9, atol=1e-12)
+        cond = conditioning(x) if wrong.get("center") else 1.0
+        close(WRONG.rms(x, weight, eps, **wrong), y.detach().numpy(), cond)
         want = torch.autograd.grad((y * torch.from_numpy(d_out)).sum(), (xt, wt))
         for g, w in zip(WRONG.rms_backward(x, weight, d_out, eps, **wrong), want):
-            close(g, w.numpy())
+            close(g, w.numpy(), cond)
 
 
 def test_unbiased_layer_norm_backward_is_the_gradient_of_the_unbiased_norm():
