@@ -131,7 +131,8 @@ def _check_one(answer, want, prefix, tol, alone=None):
         problems.append(msg)
     cache = [_check_cache(name, answer[prefix + name], want[prefix + name], tol) for name in CACHE]
     if not cache[0].ok and cache[0].message == cache[1].message:
-        problems.append(cache[0].message.format(name=" and ".join(CACHE)).replace(" holds ", " hold "))
+        problems.append(cache[0].message.format(name=" and ".join(CACHE)).replace(" holds ", " hold ")
+                        .replace(" has shape ", " have shape "))
     else:
         problems += [c.message.format(name=name) for c, name in zip(cache, CACHE) if not c.ok]
     errors = [x.max_abs_error for x in [o, *cache] if x.max_abs_error is not None]

@@ -1,0 +1,27 @@
+# mhajudge: norm-backward
+# expect-verdict: wrong-answer
+# expect-diagnosis: rmsnorm-eps-outside-sqrt
+# x / (rms + eps) in both passes (the gradient is right for that forward).
+import numpy as np
+
+
+def layer_norm_backward(x, gamma, d_out, eps=1e-5):
+    mu = x.mean(-1, keepdims=True)
+    rstd = 1 / np.sqrt(x.var(-1, keepdims=True) + eps)
+    xhat = (x - mu) * rstd
+    g = d_out * gamma
+    dx = rstd * (g - g.mean(-1, keepdims=True) - xhat * (g * xhat).mean(-1, keepdims=True))
+    flat = lambda a: a.reshape(-1, x.shape[-1])
+    return dx, flat(d_out * xhat).sum(0), flat(d_out).sum(0)
+
+
+def rms_norm(x, weight, eps=1e-6):
+    return x / (np.sqrt((x ** 2).mean(-1, keepdims=True)) + eps) * weight
+
+
+def rms_norm_backward(x, weight, d_out, eps=1e-6):
+    rms = np.sqrt((x ** 2).mean(-1, keepdims=True))
+    r = 1 / (rms + eps)
+    g = d_out * weight
+    dx = r * g - x * r ** 2 / rms * (g * x).mean(-1, keepdims=True)
+    return dx, (d_out * x * r).reshape(-1, x.shape[-1]).sum(0)

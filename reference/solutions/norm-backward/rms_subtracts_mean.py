@@ -1,0 +1,29 @@
+# mhajudge: norm-backward
+# expect-verdict: wrong-answer
+# expect-diagnosis: rmsnorm-subtracts-mean
+# RMSNorm written as LayerNorm without beta: centred first, in both passes.
+import numpy as np
+
+
+def layer_norm_backward(x, gamma, d_out, eps=1e-5):
+    mu = x.mean(-1, keepdims=True)
+    rstd = 1 / np.sqrt(x.var(-1, keepdims=True) + eps)
+    xhat = (x - mu) * rstd
+    g = d_out * gamma
+    dx = rstd * (g - g.mean(-1, keepdims=True) - xhat * (g * xhat).mean(-1, keepdims=True))
+    flat = lambda a: a.reshape(-1, x.shape[-1])
+    return dx, flat(d_out * xhat).sum(0), flat(d_out).sum(0)
+
+
+def rms_norm(x, weight, eps=1e-6):
+    xc = x - x.mean(-1, keepdims=True)
+    return xc / np.sqrt((xc ** 2).mean(-1, keepdims=True) + eps) * weight
+
+
+def rms_norm_backward(x, weight, d_out, eps=1e-6):
+    xc = x - x.mean(-1, keepdims=True)
+    rstd = 1 / np.sqrt((xc ** 2).mean(-1, keepdims=True) + eps)
+    xhat = xc * rstd
+    g = d_out * weight
+    dx = rstd * (g - g.mean(-1, keepdims=True) - xhat * (g * xhat).mean(-1, keepdims=True))
+    return dx, (d_out * xhat).reshape(-1, x.shape[-1]).sum(0)
