@@ -103,8 +103,6 @@ MAX_CHARS = 64_000  # of a source compared (a solution is a few thousand; bounds
 
 # Array methods NumPy also has as functions: ``x.sum(-1)`` is ``numpy.sum(x, axis=-1)``.
 
-from .normalise import units  # noqa: E402 - after the constants it reads
-
 
 def pairs(sources: dict[str, str], starter: str = "", threshold: float = THRESHOLD) -> list[tuple[str, str, float]]:
     """The pairs of ``sources`` (name -> source text) whose score is at least ``threshold``:
@@ -139,6 +137,8 @@ def _dice(fa: frozenset, fb: frozenset) -> float:
 
 def fingerprints(source: str) -> frozenset[int]:
     """The winnowed k-gram hashes of one source's normalised units."""
+    from .normalise import units  # loaded when comparing, not when the command line starts
+
     found = set()
     for unit in units(source):
         found |= _winnow(_kgrams([_token_id(t) for t in unit]))
