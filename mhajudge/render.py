@@ -85,6 +85,8 @@ def render_report(report: Report, console, hide: bool = False) -> None:
         body.append(d["why"] + "\n")
         body.append("Fix: ", "bold")
         body.append(d["fix"])
+        if "explains" in d:  # a compound diagnosis: which failing cases this one accounts for
+            body.append("\n" + d["message"][d["message"].rfind("(explains"):], "italic")
         console.print(Panel(body, title=f"diagnosis: {d['id']}", title_align="left", border_style="yellow"))
     for note in report.notes:
         console.print(Text("note: ", "bold cyan") + Text(clean(note)))

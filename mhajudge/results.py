@@ -79,6 +79,8 @@ class Report:
         return {"problem": self.problem, "file": self.file, "verdict": self.verdict,
                 "passed": self.passed, "total": self.total,
                 "cases": [c.to_json() for c in self.cases],
-                "diagnoses": [{"id": d["id"], "message": d["message"]} for d in self.diagnoses],
+                "diagnoses": [{"id": d["id"], "message": d["message"],
+                               **({"explains": list(d["explains"])} if "explains" in d else {})}
+                              for d in self.diagnoses],
                 "score": round(self.score, 6), "notes": list(self.notes), "speed": self.speed,
                 "isolated": self.isolated, "time_s": round(self.wall_s, 4)}

@@ -33,7 +33,8 @@ def attend(q, k, v, mask=None, *, scale="d_k", axis=-1, stable=True, guard=True,
 
     ``scale``: "d_k" (right), None (no scaling) or a number d (divide by sqrt(d)).
     ``mask_mode``: "before" (fill the scores), "add" (add ``fill`` where masked),
-    "after" (multiply the probabilities by the mask).
+    "after" (multiply the probabilities by the mask), "add-raw" (add the 0/1 mask itself).
+    ``axis=None``: the softmax normalised over the whole array.
     """
     scores = q @ np.swapaxes(k, -1, -2)                                  # (..., Lq, Lk)
     if scale is not None:
@@ -46,6 +47,8 @@ def attend(q, k, v, mask=None, *, scale="d_k", axis=-1, stable=True, guard=True,
             scores = np.where(keep, scores, fill)
         elif mask_mode == "add":
             scores = scores + np.where(keep, 0.0, fill)
+        elif mask_mode == "add-raw":                                     # the 0/1 mask itself added
+            scores = scores + np.broadcast_to(np.asarray(mask, dtype=scores.dtype), scores.shape)
     if stable:
         m = scores.max(axis=axis, keepdims=True)
         if guard:
