@@ -22,9 +22,12 @@ MASK_STYLES = [dict(fill=-np.inf), dict(fill=-np.inf, guard=False), dict(fill=-1
                dict(fill=-1e9, mask_mode="add")]
 # How heads get split and merged: contiguous chunks (right), or a reshape that forgets
 # the transpose, either straight to (H, L, d_k) or to (L, d_k, H); merged back by the
-# inverse of that reshape or by the right merge.
+# inverse of that reshape or by the right merge. Or (L, H, d_k) attended as it is, with
+# no transpose at all: attention then runs across the heads of each position. Or split
+# right and merged with no transpose back (the heads' outputs scrambled across positions).
 HEAD_SPLITS = [dict(split_how=s, merge_how=m) for s, m in
-               product(("no-transpose", "strided"), ("inverse", "contiguous"))]
+               product(("no-transpose", "strided"), ("inverse", "contiguous"))] + [
+    dict(split_how="heads-last"), dict(split_how="contiguous", merge_how="no-transpose")]
 
 
 def attend(q, k, v, mask=None, *, scale="d_k", axis=-1, stable=True, guard=True, mask_mode="before",
@@ -76,12 +79,16 @@ def split(x, num_heads, how="contiguous"):
         return x.reshape(*lead, num_heads, L, d_k)
     if how == "strided":
         return np.moveaxis(x.reshape(*lead, L, d_k, num_heads), -1, -3)
+    if how == "heads-last":                                              # (..., L, H, d_k), never transposed
+        return x.reshape(*lead, L, num_heads, d_k)
     raise ValueError(how)
 
 
 def merge(x, how="contiguous"):
     """(..., H, L, d_k) -> (..., L, E)."""
     *lead, H, L, d_k = x.shape
+    if how == "heads-last":                                              # x is (..., L, H, d_k)
+        return x.reshape(*lead, H, L * d_k)
     if how == "contiguous":
         return np.swapaxes(x, -2, -3).reshape(*lead, L, H * d_k)
     if how == "no-transpose":
