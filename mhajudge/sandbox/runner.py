@@ -151,6 +151,7 @@ class Sandbox:
 
         try:
             source = self.source if self.source is not None else read_source(self.file, within=self.within)
+            self.sent_source = source   # what was judged, line for line (divergence reads its lines)
         except SourceError as exc:
             self.loaded = Loaded(False, "load-error", clean(str(exc)))
             return
@@ -265,7 +266,10 @@ class Sandbox:
     def time_left(self) -> float:
         return self.limits.total_time_s - (time.monotonic() - self.started)
 
-    def run(self, case_id: int, program: dict, inputs: dict, time_limit: float | None = None) -> RunResult:
+    def run(self, case_id: int, program: dict, inputs: dict, time_limit: float | None = None,
+            read=None) -> RunResult:
+        """Run one case; ``read(msg, payload)`` reads the reply instead of :func:`case_result`
+        (a traced run's, see :mod:`.traces`)."""
         limit = time_limit or 10.0
         if self.limits.case_time_s:
             limit = min(limit, self.limits.case_time_s)
@@ -305,6 +309,8 @@ class Sandbox:
         if peak is not None and isinstance(msg.get("measured"), dict):
             msg["measured"]["group_bytes"] = peak - group_base
             msg["measured"]["input_bytes"] = _nbytes(inputs)
+        if read is not None:
+            return read(msg, payload)
         return case_result(msg, payload, program, limit, expected_leaves(program, inputs))
 
     def _restart(self) -> None:
