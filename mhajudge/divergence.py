@@ -72,7 +72,11 @@ def _degenerate(case) -> bool:
 
     arrays = [v for v in list(case.inputs.get("args", [])) + list(case.inputs.get("kwargs", {}).values())
               if isinstance(v, np.ndarray) and v.ndim >= 1]
-    return any(1 in a.shape for a in arrays)
+    if any(1 in a.shape for a in arrays):
+        return True
+    # Q = K = V (self-attention given one array thrice): the scores are symmetric, so a
+    # softmax over the wrong axis is the right one transposed.
+    return any(a.shape == b.shape and np.array_equal(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1:])
 
 
 def pick_case(report, names: set | None = None):
@@ -132,6 +136,8 @@ def _views(r, size: int):
                 if p != tuple(range(r.ndim)):
                     yield r.transpose(p)
         return
+    if r.ndim < 3 or size <= 1:                  # a row of a matrix, an element: coincidences
+        return
     slices = [r]
     for _ in range(2):                           # r[i], then r[i, j]: one head, one batch item
         slices = [s[i] for s in slices if s.ndim >= 1 for i in range(s.shape[0])][:MAX_SLICES]
@@ -140,12 +146,16 @@ def _views(r, size: int):
                 yield s
 
 
-def matches(value, reference: list, tol) -> bool:
-    """Is ``value`` one of the reference's values (up to a transpose, reshape or slice)?"""
+def matches(value, reference: list, tol, name: str = "") -> bool:
+    """Is ``value`` one of the reference's values (up to a transpose, reshape or slice)?
+
+    A single number (a size such as d_k, a scale) matches only the reference's number of
+    the same name: two sizes are equal by chance too often (d_k = L). A right number
+    under another name still counts as right, through what it feeds (see divergence)."""
     if value is None:
         return True          # too large to copy: not evidence either way
     for r in reference:
-        if r.value is None:
+        if r.value is None or value.size <= 1 and r.name != name:
             continue
         for view in _views(r.value, value.size):
             if _close(value, view.reshape(value.shape), tol):
@@ -241,7 +251,7 @@ def divergence(traced: Traced) -> dict | None:
     def_lines = {}
     for c in caps:
         def_lines.setdefault(c.fn, c.line)       # a function's first capture is its parameters
-    ok = [matches(c.value, traced.reference, tol) for c in caps]
+    ok = [matches(c.value, traced.reference, tol, c.name) for c in caps]
     inputs: list[list[int]] = []
     for i, c in enumerate(caps):
         wanted = reads.get(c.line, set()) - {c.name}

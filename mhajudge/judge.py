@@ -157,7 +157,10 @@ def _trace(problem, report, box) -> None:
                                               or [None])[0]
     if chosen is None:
         return
-    traced = divergence.trace_both(problem, box, chosen.case, getattr(box, "sent_source", "") or "")
+    try:
+        traced = divergence.trace_both(problem, box, chosen.case, getattr(box, "sent_source", "") or "")
+    except Exception:  # noqa: BLE001 - a trace that cannot be had is shown as none
+        traced = None
     if traced is not None:
         report.trace, report.trace_case = divergence.trace_rows(traced), chosen.name
 
