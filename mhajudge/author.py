@@ -73,6 +73,17 @@ HOOKS: dict[str, Hook] = {
     "MISTAKES": Hook("mistakes", "mapping", (), """
         ``{mistake id: {entry point: function or [functions]}}``: each named mistake of
         the spec as code, in every form candidates write it. Runs only in the judge."""),
+    "EVIDENCE": Hook("mistakes", "mapping", (), """
+        ``{mistake id: {entry point: function or [functions]}}``: the forms a mistake is
+        easily confused with (its *twins*). A failing case counts as the mistake's own
+        evidence only when no twin matches it too, and a mistake is named only with
+        evidence of its own: ``unstable-softmax`` needs a case where the answer goes
+        non-finite while a stable softmax without a guard for fully masked rows (its
+        twin) does not."""),
+    "PRECISION": Hook("mistakes", "mapping", (), """
+        ``{entry point: {what: function}}``: the reference with one part computed in
+        float32 (``"the rotation angles"``). When a float64 answer is right only to
+        float32 precision, the ``float32-precision`` diagnosis names the nearest form."""),
     "ACCEPTED": Hook("mistakes", "mapping", (), """
         ``{entry point: [functions]}``: other conventions the contract accepts (their
         answers are accepted alternatives, e.g. a fully masked row as zeros)."""),

@@ -286,6 +286,10 @@ def _panel(run: dict) -> str:
     """What a row opens on: its diagnoses, its notes, its failing cases."""
     parts = [f"<p><b>diagnosis <code>{_t(d.get('id'))}</code>:</b> "
              f"{_t(_cut(str(d.get('message', '')), MESSAGE_LIMIT))}</p>" for d in run.get("diagnoses") or []]
+    divergence = run.get("divergence")
+    if isinstance(divergence, dict):
+        parts.append(f"<p><b>where it first goes wrong</b> (case {_t(_cut(str(divergence.get('case', '')), 120))}): "
+                     f"{_t(_cut(str(divergence.get('message', '')), MESSAGE_LIMIT))}</p>")
     parts += [f'<p class="note"><b>note:</b> {_t(_cut(str(n), MESSAGE_LIMIT))}</p>' for n in run.get("notes") or []]
     parts.append(_failing(run.get("cases") or []))
     return '<div class="panel">' + "".join(parts) + "</div>"

@@ -130,6 +130,43 @@ def verdict_for(case, run: RunResult):
     return verdict, run.message, None, ""
 
 
+def unexplained(report) -> set | None:
+    """The failing cases' names no diagnosis explains (None: all of them are explained)."""
+    if any("explains" not in d for d in report.diagnoses):
+        return None
+    explained = {n for d in report.diagnoses for n in d["explains"]}
+    left = {c.name for c in report.cases if c.verdict == "wrong-answer"} - explained
+    return left or None
+
+
+def _find_divergence(problem, report, box, always: bool = False) -> None:
+    from . import divergence
+
+    names = None if always else unexplained(report)
+    if names is None and not always:
+        return
+    try:
+        report.divergence = divergence.find(problem, report, box, getattr(box, "sent_source", "") or "", names)
+    except Exception:  # noqa: BLE001 - the trace only ever helps; it never costs a verdict
+        report.divergence = None
+
+
+def _trace(problem, report, box) -> None:
+    from . import divergence
+
+    failing = [c for c in report.cases if c.verdict != "accepted" and divergence.traceable(c.case)]
+    chosen = divergence.pick_case(report) or (failing or [c for c in report.cases if divergence.traceable(c.case)]
+                                              or [None])[0]
+    if chosen is None:
+        return
+    try:
+        traced = divergence.trace_both(problem, box, chosen.case, getattr(box, "sent_source", "") or "")
+    except Exception:  # noqa: BLE001 - a trace that cannot be had is shown as none
+        traced = None
+    if traced is not None:
+        report.trace, report.trace_case = divergence.trace_rows(traced), chosen.name
+
+
 SLOW = 20.0  # a correct answer this many times slower than the reference gets a note
 
 
@@ -157,7 +194,8 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                diagnose: bool = True, problem=None, cases=None, isolate: bool | None = None,
                within=None, only: str | None = None, exitfirst: bool = False, source: str | None = None,
                on_case=None, sandbox: Sandbox | None = None, known: dict | None = None,
-               notebook_skipped: int | None = None) -> Report:
+               notebook_skipped: int | None = None, trace: bool = False,
+               find_divergence: bool | None = None) -> Report:
     """Judge one candidate file and return its :class:`Report`.
 
     ``problem`` and ``cases`` may be passed in when judging many files against the
@@ -173,6 +211,10 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     see :class:`mhajudge.session.Session`), used and left open; ``known``: results of
     cases already judged on this same source (by name), taken as they are.
     ``notebook_skipped``: with ``source`` taken from a notebook, the lines left out.
+    ``trace``: also trace one case (the first failing one, else the first) line by line
+    for ``run --trace`` (``report.trace``); a divergence is looked for whenever a failing
+    case is left unexplained by the diagnoses (``find_divergence=True``: on any failing
+    case; False: never).
     """
     from .notebook import code_of, is_notebook
     from .sandbox import isolation
@@ -234,13 +276,21 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
             if exitfirst and result.verdict != "accepted":
                 break
         report.stdout, report.stderr = box.output()
+        # After the verdict is settled: name the mistakes, then, for what they leave
+        # unexplained, trace one small failing case to find where the code goes wrong.
+        if diagnose and report.verdict != "accepted" and loaded.ok:
+            report.diagnoses = diagnose_report(problem, report)
+            if find_divergence is not False:
+                _find_divergence(problem, report, box, always=bool(find_divergence))
+        if trace and loaded.ok:
+            _trace(problem, report, box)
     if not loaded.ok:
         report.load_message = loaded.message
     if skipped is not None:
         report.notes.append("judged the code cells of the notebook" + (
             f"; {skipped} IPython-only line(s) (magics, shell commands) left out" if skipped else ""))
     _speed(report)
-    if diagnose and report.verdict != "accepted":
+    if diagnose and report.verdict != "accepted" and not loaded.ok:
         report.diagnoses = diagnose_report(problem, report)
     if hide:  # a hidden case's inputs were in the candidate's process: nothing it chose may carry them out
         for c in report.cases:

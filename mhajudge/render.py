@@ -85,7 +85,13 @@ def render_report(report: Report, console, hide: bool = False) -> None:
         body.append(d["why"] + "\n")
         body.append("Fix: ", "bold")
         body.append(d["fix"])
+        if "explains" in d:  # a compound diagnosis: which failing cases this one accounts for
+            body.append("\n" + d["message"][d["message"].rfind("(explains"):], "italic")
         console.print(Panel(body, title=f"diagnosis: {d['id']}", title_align="left", border_style="yellow"))
+    if report.divergence:
+        console.print(Text("where it first goes wrong ", "bold yellow")
+                      + Text(f"(case {clean(report.divergence['case'], 120)}): ", "dim")
+                      + Text(clean(report.divergence["message"], 400)))
     for note in report.notes:
         console.print(Text("note: ", "bold cyan") + Text(clean(note)))
     if verdict != "accepted" and (report.stdout.strip() or report.stderr.strip()) and not hide:
@@ -273,3 +279,22 @@ def _show_heatmaps(cases, console) -> None:
         console.print(Columns([_grid("expected", want, masked, 0.0, hi), _grid("yours", got, masked, 0.0, hi),
                                _grid("yours - expected", diff, np.zeros_like(masked), -big, big)], padding=(0, 3)))
         return
+
+
+def render_trace(report, console) -> None:
+    """``run --trace``: each traced line, the shape of what it computed, and the shape
+    annotation of the reference line whose value it matches (red where none does)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"line by line, case {clean(report.trace_case, 120)}", title_justify="left")
+    for name, justify in (("line", "right"), ("your code", "left"), ("value", "left"), ("shape", "left"),
+                          ("reference", "left")):
+        table.add_column(name, justify=justify, overflow="fold")
+    for row in report.trace:
+        shape = "(" + ", ".join(str(n) for n in row["shape"]) + ("," if len(row["shape"]) == 1 else "") + ")"
+        ref = (f"line {row['reference_line']} {row['annotation']}".strip() if row["reference_line"]
+               else "matches no value of the reference")
+        table.add_row(str(row["line"]), Text(clean(row["code"], 90)), Text(clean(row["name"], 40)),
+                      Text(shape, "" if row["matches"] else "red"), Text(ref, "dim" if row["matches"] else "red"))
+    console.print(table)

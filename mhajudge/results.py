@@ -53,6 +53,9 @@ class Report:
     wall_s: float = 0.0
     speed: dict | None = None   # {"time_s", "reference_time_s", "ratio"} on cases passed
     isolated: bool = False      # the candidate ran inside bubblewrap
+    divergence: dict | None = None   # {case, line, variable, message}: where the code first goes wrong
+    trace: list | None = None        # run --trace: every traced line's shapes (see mhajudge.divergence)
+    trace_case: str = ""
 
     @property
     def verdict(self) -> str:
@@ -79,6 +82,9 @@ class Report:
         return {"problem": self.problem, "file": self.file, "verdict": self.verdict,
                 "passed": self.passed, "total": self.total,
                 "cases": [c.to_json() for c in self.cases],
-                "diagnoses": [{"id": d["id"], "message": d["message"]} for d in self.diagnoses],
+                "diagnoses": [{"id": d["id"], "message": d["message"],
+                               **({"explains": list(d["explains"])} if "explains" in d else {})}
+                              for d in self.diagnoses],
                 "score": round(self.score, 6), "notes": list(self.notes), "speed": self.speed,
-                "isolated": self.isolated, "time_s": round(self.wall_s, 4)}
+                "isolated": self.isolated, "time_s": round(self.wall_s, 4),
+                **({"divergence": dict(self.divergence)} if self.divergence else {})}

@@ -51,6 +51,9 @@ def run(
                                                 "missing), else not"),
     perf: bool = typer.Option(False, "--perf", help="also time it on growing sequence lengths and fit "
                                                     "the exponent (attention should be ~L^2)"),
+    trace: bool = typer.Option(False, "--trace", help="narrate the shapes: trace one case (the smallest failing "
+                                                      "one, else the first) line by line and show each line's "
+                                                      "array shapes beside the reference's shape annotations"),
 ) -> None:
     """Judge one file against the sample and hidden cases.
 
@@ -65,6 +68,8 @@ def run(
       [bold]mhajudge run solution.py --watch[/bold]
 
       [bold]mhajudge run attn.py --problem sdpa --format json[/bold]
+
+      [bold]mhajudge run attn.py --trace[/bold]   (every line's shapes, beside the reference's)
     """
     from ..judge import judge_file
 
@@ -88,7 +93,8 @@ def run(
                          hint=f"to judge every submission in it: mhajudge grade {file} --problem ID")
     with _progress(format) as on_case:
         report = judge_file(file, problem, hide=hide, groups="sample" if samples else "all", limits=limits,
-                            isolate=isolation_choice(isolate), only=case, exitfirst=exitfirst, on_case=on_case)
+                            isolate=isolation_choice(isolate), only=case, exitfirst=exitfirst, on_case=on_case,
+                            trace=trace)
     from .. import history
 
     if save_failing is not None:
@@ -104,11 +110,18 @@ def run(
         run_json = report.to_json()
         if timing is not None:
             run_json["perf"] = timing.to_json()
+        if report.trace is not None:
+            run_json["trace"] = {"case": report.trace_case,
+                                 "lines": [dict(r, shape=list(r["shape"])) for r in report.trace]}
         _emit_run(run_json, format, max_score, visibility)
     else:
         from ..render import render_report
 
         render_report(report, console(), hide=hide)
+        if report.trace is not None:
+            from ..render import render_trace
+
+            render_trace(report, console())
         if timing is not None:
             perf_mod.render(timing, console())
     raise typer.Exit(0 if report.verdict == "accepted" else 1)

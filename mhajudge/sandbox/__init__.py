@@ -18,7 +18,10 @@ Protocol (frames of :mod:`wire`):
   import in a probe fork.
 - judge -> child, per case: ``{"op": "case", "id", "program", "time_limit"}`` with the
   inputs as payload; child -> judge: ``{"op": "result", "id", "reply", "ended",
-  "measured"}`` with the case's answer as payload.
+  "measured"}`` with the case's answer as payload. A ``call`` program with ``"trace":
+  {limits}`` runs traced instead (:mod:`.tracing`): the reply is ``{"status": "traced",
+  "outcome", "trace": [{fn, line, name, shape, leaf}]}`` and the payload the captured
+  arrays, read as hostile by :mod:`.traces`.
 
 ``reply`` (and the payload) is what the forked process said: candidate code ran
 there, so the judge reads it as hostile input (:mod:`.replies`). ``ended``
@@ -41,7 +44,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "child.py"
 # The files the child loads: all that is bound into an isolated view of the judge.
-CHILD_FILES = [HERE / f"{name}.py" for name in ("child", "wire", "answers", "programs", "guard", "fork")]
+CHILD_FILES = [HERE / f"{name}.py" for name in ("child", "wire", "answers", "programs", "guard", "fork",
+                                                       "tracing")]
 # Where an isolated view holds them: a folder named for nothing importable, so no
 # `mhajudge` package can be pieced together from the folders around them.
 INNER = "/judge-child"

@@ -54,6 +54,7 @@ class Child:
         self.result_fd = result_fd
         self.wire = _load_sibling("wire")
         self.answers = _load_sibling("answers")
+        self.tracing = _load_sibling("tracing")
         self.forker = fork.Forker(self.wire, (cmd_fd, result_fd))
         self.functions: dict = {}
         self.guard: ImportGuard | None = None
@@ -196,6 +197,8 @@ class Child:
         kind = program.get("kind", "call")
         memory = bool(program.get("memory"))
         inputs = programs.with_generators(inputs)
+        if program.get("trace") is not None and kind == "call":  # for diagnosis only: see tracing.py
+            return self.tracing.run_traced(fn, inputs, self.filename, program["trace"])
         if memory:
             tracemalloc.start()
         t0 = time.perf_counter()

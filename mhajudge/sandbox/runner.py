@@ -262,6 +262,11 @@ class Sandbox:
         for c in self.captures:
             c.start()
 
+    @property
+    def sent_source(self) -> str | None:
+        """The source the child holds now, line for line (divergence reads its lines)."""
+        return self.source
+
     def _send_load(self) -> None:
         self._send({"op": "load", "file": self.shown_name or str(self.file.resolve()),
                     "source": self.source,
@@ -363,7 +368,10 @@ class Sandbox:
     def time_left(self) -> float:
         return self.limits.total_time_s - (time.monotonic() - self.started)
 
-    def run(self, case_id: int, program: dict, inputs: dict, time_limit: float | None = None) -> RunResult:
+    def run(self, case_id: int, program: dict, inputs: dict, time_limit: float | None = None,
+            read=None) -> RunResult:
+        """Run one case; ``read(msg, payload)`` reads the reply instead of :func:`case_result`
+        (a traced run's, see :mod:`.traces`)."""
         limit = time_limit or 10.0
         if self.limits.case_time_s:
             limit = min(limit, self.limits.case_time_s)
@@ -403,6 +411,8 @@ class Sandbox:
         if peak is not None and isinstance(msg.get("measured"), dict):
             msg["measured"]["group_bytes"] = peak - group_base
             msg["measured"]["input_bytes"] = _nbytes(inputs)
+        if read is not None:
+            return read(msg, payload)
         return case_result(msg, payload, program, limit, expected_leaves(program, inputs))
 
     def _restart(self) -> None:

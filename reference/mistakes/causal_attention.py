@@ -45,6 +45,11 @@ MISTAKES = {
     "heads-interleaved": {F: [f for how in HEAD_SPLITS for f in both_fills(split=how)]},
     "weights-times-keys": {F: both_fills(values=False)},
     "no-output-projection": {F: both_fills(project=False)},
+    "mask-after-softmax": {F: both_fills(mask_mode="after")},
+    "softmax-whole-array": {F: both_fills(axis=None)},
 }
+
+# causal-strict leaves the first row without a key: its NaN is no evidence of overflow.
+EVIDENCE = {"unstable-softmax": {F: [causal(keep=strict, guard=False)]}}
 
 ACCEPTED = {}

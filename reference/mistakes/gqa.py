@@ -33,11 +33,14 @@ MISTAKES = {
     "mask-after-softmax": {F: both_fills(mask_mode="after")},
     "mask-inverted": {F: both_fills(invert=True)},
     "masked-row-nan": {F: [grouped(guard=False)]},
-    "mask-added": {F: [grouped(mask_mode="add", fill=-1e9)]},
+    "mask-added": {F: [grouped(mask_mode="add", fill=-1e9), grouped(mask_mode="add-raw")]},
+    "softmax-whole-array": {F: both_fills(axis=None)},
     "heads-interleaved": {F: [f for how in HEAD_SPLITS for f in both_fills(split=how)]},
     "weights-times-keys": {F: both_fills(values=False)},
     "no-output-projection": {F: both_fills(project=False)},
 }
+
+EVIDENCE = {"unstable-softmax": {F: [grouped(guard=False)]}}
 
 # A fully masked row may also give uniform weights, as a -1e9 fill does.
 ACCEPTED = {F: [grouped(fill=-1e9)]}

@@ -19,6 +19,7 @@ MISTAKES = {
     "unstable-softmax": {F: both_precisions([partial(batched, stable=False)])},
     "heads-interleaved": {F: [partial(batched, **variant) for variant in HEAD_SPLITS]},
     "weights-times-keys": {F: partial(batched, values=False)},
+    "softmax-whole-array": {F: partial(batched, axis=None)},
 }
 
 ACCEPTED = {}

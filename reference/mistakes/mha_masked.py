@@ -24,8 +24,11 @@ MISTAKES = {
     "no-output-projection": {F: forms(masked, project_out=False)},
     "projection-transposed": {F: forms(masked, TRANSPOSED)},
     "masked-row-nan": {F: [partial(masked, guard=False)]},
-    "mask-added": {F: [partial(masked, fill=-1e9, mask_mode="add")]},
+    "mask-added": {F: [partial(masked, fill=-1e9, mask_mode="add"), partial(masked, mask_mode="add-raw")]},
+    "softmax-whole-array": {F: forms(masked, axis=None)},
 }
+
+EVIDENCE = {"unstable-softmax": {F: both_precisions([partial(masked, guard=False)])}}
 
 # A fully masked row may also give uniform weights, as a -1e9 fill does.
 ACCEPTED = {F: [partial(masked, fill=-1e9)]}

@@ -22,8 +22,11 @@ MISTAKES = {
     "no-output-projection": {F: forms(projected, project_out=False)},
     "projection-transposed": {F: forms(projected, TRANSPOSED)},
     "masked-row-nan": {F: [partial(projected, guard=False)]},
-    "mask-added": {F: [partial(projected, fill=-1e9, mask_mode="add")]},
+    "mask-added": {F: [partial(projected, fill=-1e9, mask_mode="add"), partial(projected, mask_mode="add-raw")]},
+    "softmax-whole-array": {F: forms(projected, axis=None)},
 }
+
+EVIDENCE = {"unstable-softmax": {F: both_precisions([partial(projected, guard=False)])}}
 
 # A fully masked row may also give uniform weights, as a -1e9 fill does.
 ACCEPTED = {F: [partial(projected, fill=-1e9)]}

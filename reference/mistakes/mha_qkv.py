@@ -34,6 +34,7 @@ MISTAKES = {
     "softmax-wrong-axis": both(axis=-2),
     "unstable-softmax": unstable(),
     "weights-times-keys": both(values=False),
+    "softmax-whole-array": both(axis=None),
     "scale-d-model": {MHA: partial(many_heads, scale="d_model")},
     "heads-interleaved": {MHA: [partial(many_heads, **variant) for variant in HEAD_SPLITS]},
     "projection-transposed": {QKV: compute_qkv_transposed},

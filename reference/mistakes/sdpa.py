@@ -25,7 +25,14 @@ MISTAKES = {
     "mask-after-softmax": {F: both_fills(mask_mode="after")},
     "mask-inverted": {F: both_fills(invert=True)},
     "weights-times-keys": {F: both_fills(values=False)},
+    "masked-row-nan": {F: [partial(attention, guard=False)]},
+    "mask-added": {F: [partial(attention, fill=-1e9, mask_mode="add"), partial(attention, mask_mode="add-raw")]},
+    "softmax-whole-array": {F: both_fills(axis=None)},
 }
+
+# A NaN on a fully masked row is also what a stable softmax without a guard gives:
+# no evidence of a missing max subtraction by itself.
+EVIDENCE = {"unstable-softmax": {F: [partial(attention, guard=False)]}}
 
 # A fully masked row may also give uniform weights, as a -1e9 fill does.
 ACCEPTED = {F: [partial(attention, fill=-1e9)]}

@@ -40,4 +40,12 @@ MISTAKES = {
     "softmax-whole-array": {F: whole_array},
 }
 
+def stable_unguarded(x, axis=-1):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))   # a row of only -inf: -inf - -inf = NaN
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+# A row of only -inf logits is NaN with or without the max subtraction.
+EVIDENCE = {"unstable-softmax": {F: [stable_unguarded]}}
+
 ACCEPTED = {}

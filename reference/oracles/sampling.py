@@ -162,7 +162,10 @@ def test_reference_and_mistake_samplers_draw_from_their_laws():
         wrong = sampling_law.law(logits, **kwargs, **sampling_mistakes.KNOBS[mistake]).probs
         draws = np.array([fns["sample_token"](logits, seed=s, **kwargs) for s in seeds])
         assert not stats.g_test(np.bincount(draws, minlength=8), wrong).reject, mistake
-        if mistake != "unstable-softmax":   # on these logits the unstable softmax is right
+        # On these logits (moderate, no ties, the same nucleus with or without the
+        # temperature) these three mistakes are right; their own cases ("logits around
+        # 1e4", a tie, "temperature 0.5, then top-p") separate them.
+        if mistake not in ("unstable-softmax", "top-k-exactly-k", "filters-before-temperature"):
             assert stats.separates(wrong, right, len(seeds)), mistake
             assert right[draws].min() == 0 or stats.g_test(np.bincount(draws, minlength=8), right).reject
 

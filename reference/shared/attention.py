@@ -22,9 +22,12 @@ MASK_STYLES = [dict(fill=-np.inf), dict(fill=-np.inf, guard=False), dict(fill=-1
                dict(fill=-1e9, mask_mode="add")]
 # How heads get split and merged: contiguous chunks (right), or a reshape that forgets
 # the transpose, either straight to (H, L, d_k) or to (L, d_k, H); merged back by the
-# inverse of that reshape or by the right merge.
+# inverse of that reshape or by the right merge. Or (L, H, d_k) attended as it is, with
+# no transpose at all: attention then runs across the heads of each position. Or split
+# right and merged with no transpose back (the heads' outputs scrambled across positions).
 HEAD_SPLITS = [dict(split_how=s, merge_how=m) for s, m in
-               product(("no-transpose", "strided"), ("inverse", "contiguous"))]
+               product(("no-transpose", "strided"), ("inverse", "contiguous"))] + [
+    dict(split_how="heads-last"), dict(split_how="contiguous", merge_how="no-transpose")]
 
 
 def attend(q, k, v, mask=None, *, scale="d_k", axis=-1, stable=True, guard=True, mask_mode="before",
@@ -33,7 +36,8 @@ def attend(q, k, v, mask=None, *, scale="d_k", axis=-1, stable=True, guard=True,
 
     ``scale``: "d_k" (right), None (no scaling) or a number d (divide by sqrt(d)).
     ``mask_mode``: "before" (fill the scores), "add" (add ``fill`` where masked),
-    "after" (multiply the probabilities by the mask).
+    "after" (multiply the probabilities by the mask), "add-raw" (add the 0/1 mask itself).
+    ``axis=None``: the softmax normalised over the whole array.
     """
     scores = q @ np.swapaxes(k, -1, -2)                                  # (..., Lq, Lk)
     if scale is not None:
@@ -46,6 +50,8 @@ def attend(q, k, v, mask=None, *, scale="d_k", axis=-1, stable=True, guard=True,
             scores = np.where(keep, scores, fill)
         elif mask_mode == "add":
             scores = scores + np.where(keep, 0.0, fill)
+        elif mask_mode == "add-raw":                                     # the 0/1 mask itself added
+            scores = scores + np.broadcast_to(np.asarray(mask, dtype=scores.dtype), scores.shape)
     if stable:
         m = scores.max(axis=axis, keepdims=True)
         if guard:
@@ -73,12 +79,16 @@ def split(x, num_heads, how="contiguous"):
         return x.reshape(*lead, num_heads, L, d_k)
     if how == "strided":
         return np.moveaxis(x.reshape(*lead, L, d_k, num_heads), -1, -3)
+    if how == "heads-last":                                              # (..., L, H, d_k), never transposed
+        return x.reshape(*lead, L, num_heads, d_k)
     raise ValueError(how)
 
 
 def merge(x, how="contiguous"):
     """(..., H, L, d_k) -> (..., L, E)."""
     *lead, H, L, d_k = x.shape
+    if how == "heads-last":                                              # x is (..., L, H, d_k)
+        return x.reshape(*lead, H, L * d_k)
     if how == "contiguous":
         return np.swapaxes(x, -2, -3).reshape(*lead, L, H * d_k)
     if how == "no-transpose":

@@ -12,7 +12,7 @@ import numpy as np
 from mhajudge_reference.shared.attention import attend
 
 # The wrong ways to split and merge heads (see ``_split`` and ``_merge``); "heads" is the right one.
-HEAD_SPLITS = ("reshape", "last", "merge")
+HEAD_SPLITS = ("reshape", "last", "merge", "none")
 
 
 def _split(t, n, how):
@@ -22,13 +22,15 @@ def _split(t, n, how):
         return t.reshape(B, n, L, D // n)
     if how == "last":                                      # (B, L, d_k, n), head axis moved forward
         return t.reshape(B, L, D // n, n).transpose(0, 3, 1, 2)
+    if how == "none":                                      # (B, L, n, d_k), attended across the heads
+        return t.reshape(B, L, n, D // n)
     return t.reshape(B, L, n, D // n).transpose(0, 2, 1, 3)
 
 
 def _merge(t, how):
     """(B, H, L, d_k) -> (B, L, H*d_k), the inverse of ``_split`` (or no transpose)."""
     B, H, L, d_k = t.shape
-    if how in ("reshape", "merge"):                        # "merge": right split, no transpose back
+    if how in ("reshape", "merge", "none"):                # "merge": right split, no transpose back
         return t.reshape(B, L, H * d_k)
     if how == "last":
         return t.transpose(0, 2, 3, 1).reshape(B, L, H * d_k)
@@ -53,7 +55,8 @@ def attention(x, W_q, W_k, W_v, W_o, num_heads, num_kv_heads, mask=None, *, scal
     if kv == "tiled":                                      # head h gets KV head h % num_kv_heads
         k, v = np.tile(k, (1, group, 1, 1)), np.tile(v, (1, group, 1, 1))
     else:
-        k, v = np.repeat(k, group, axis=1), np.repeat(v, group, axis=1)
+        heads_axis = 2 if split == "none" else 1
+        k, v = np.repeat(k, group, axis=heads_axis), np.repeat(v, group, axis=heads_axis)
     scale = {"d_k": "d_k", "d_model": E, None: None}[scale]      # attend divides by sqrt(that)
     heads, weights = attend(q, k, v, mask, scale=scale, axis=axis, stable=stable, guard=guard,
                             mask_mode=mask_mode, invert=invert, values=values, fill=fill)  # (B, H, L, d_k)

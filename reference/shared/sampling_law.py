@@ -22,6 +22,8 @@ KNOBS = {
     "top-k-after-top-p": {"order": "top-p first"},
     "temperature-after-softmax": {"temperature_on": "probabilities"},
     "unstable-softmax": {"stable": False},
+    "top-k-exactly-k": {"ties": "drop"},
+    "filters-before-temperature": {"filters_on": "untempered"},
 }
 
 
@@ -46,13 +48,15 @@ def _softmax(z, stable: bool):
 
 
 def law(logits, temperature=1.0, top_k=None, top_p=None, *, order="top-k first", boundary="keep",
-        temperature_on="logits", stable=True) -> Law:
+        temperature_on="logits", stable=True, ties="keep", filters_on="tempered") -> Law:
     """The exact distribution of ``sample_token`` (with a mistake's knob turned, if asked).
 
     ``order``: "top-k first" (right) or "top-p first"; ``boundary``: "keep" the token
     that crosses top_p (right) or "drop" it; ``temperature_on``: "logits" (right)
     or "probabilities" (which renormalisation cancels); ``stable``: subtract the
-    maximum before exp (right) or not.
+    maximum before exp (right) or not; ``ties``: top-k "keep"s the tokens tied with the
+    k-th (right) or "drop"s them, keeping exactly k (argsort); ``filters_on``: top-k and
+    top-p choose from the "tempered" logits (right) or the "untempered" ones.
     """
     x = np.asarray(logits, dtype=np.float64)
     V = x.size
@@ -64,6 +68,7 @@ def law(logits, temperature=1.0, top_k=None, top_p=None, *, order="top-k first",
                   f"(ties go to the lowest index)")
         return Law(probs, {t: reason for t in range(V) if t != best})
     z = x / temperature if temperature_on == "logits" else x.copy()
+    chosen_from = z if filters_on == "tempered" else x.copy()     # what the filters look at
     allowed = np.ones(V, dtype=bool)
     why: dict = {}
     steps = [("k", top_k), ("p", top_p)]
@@ -74,16 +79,24 @@ def law(logits, temperature=1.0, top_k=None, top_p=None, *, order="top-k first",
         if value is None:
             continue
         if kind == "k":
-            _top_k(z, allowed, int(value), why)
+            _top_k(chosen_from, allowed, int(value), why, ties)
             done_k = True
         else:
-            _top_p(z, allowed, float(value), boundary, stable, why, after_k=done_k)
+            _top_p(chosen_from, allowed, float(value), boundary, stable, why, after_k=done_k)
     return Law(_softmax(np.where(allowed, z, -np.inf), stable), why)
 
 
-def _top_k(z, allowed, k, why):
+def _top_k(z, allowed, k, why, ties="keep"):
     kept = np.sort(z[allowed])[::-1]
     kth = kept[min(k, kept.size) - 1]
+    if ties == "drop":                                   # exactly k: the first k by a stable argsort
+        first = np.argsort(-np.where(allowed, z, -np.inf), kind="stable")[:k]
+        exact = np.zeros_like(allowed)
+        exact[first] = True
+        for t in np.flatnonzero(allowed & ~exact):
+            why[int(t)] = f"top_k={k}: not among the first {k} of a sort"
+        allowed &= exact
+        return
     for t in np.flatnonzero(allowed & (z < kth)):
         why[int(t)] = (f"top_k={k}: its scaled logit {z[t]:.6g} is below the {k}-th largest, "
                        f"{kth:.6g} (ties with the k-th are kept)")

@@ -1,5 +1,6 @@
 # mhajudge: sampling
 # expect-verdict: wrong-answer
+# expect-diagnosis: top-k-exactly-k
 # Top-k keeps exactly k indices (argsort), dropping a token tied with the k-th.
 import numpy as np
 
