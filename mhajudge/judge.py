@@ -21,9 +21,10 @@ from .results import CaseResult, Report
 from .sandbox.replies import RunResult
 from .sandbox.programs import REPEAT_BUDGET_S
 from .sandbox.runner import Limits, Sandbox
+from .track import banned_calls, banned_modules, track_of
 
 GIVE_UP = 3  # consecutive time-limits after which a submission's other cases are not run
-HEADER_RE = re.compile(r"^\s*#\s*mhajudge:\s*([a-z0-9-]+)\s*$")
+HEADER_RE = re.compile(r"^\s*#\s*mhajudge:\s*([a-z0-9-]+)(\s+(numpy|torch))?\s*$")  # the track may follow
 
 
 def read_header(text: str) -> str | None:
@@ -186,8 +187,17 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     problem = problem or resolve_problem(file, problem_id)
     limits = limits or Limits()
     entry_points = [{"name": ep.name, "params": ep.params} for ep in problem.entry_points]
-    report = Report(problem=problem.id, file=str(file), isolated=isolate)
-    with Sandbox(file, entry_points, problem.forbidden, limits, isolate=isolate, within=within, source=source) as box:
+    if source is None:
+        from .source import SourceError, read_source
+
+        try:
+            source = read_source(file, within=within)
+        except SourceError:
+            pass  # the sandbox reads it again and says why not
+    track = track_of(source)
+    report = Report(problem=problem.id, file=str(file), isolated=isolate, track=track)
+    with Sandbox(file, entry_points, banned_modules(problem, track), limits, isolate=isolate, within=within,
+                 source=source, track=track, torch_forbidden=banned_calls(problem, track)) as box:
         # The child is starting; importing NumPy and drawing the cases here overlaps it.
         from . import cases as cases_mod
         from .diagnose import diagnose_report

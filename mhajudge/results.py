@@ -53,6 +53,7 @@ class Report:
     wall_s: float = 0.0
     speed: dict | None = None   # {"time_s", "reference_time_s", "ratio"} on cases passed
     isolated: bool = False      # the candidate ran inside bubblewrap
+    track: str = "numpy"        # "numpy" or "torch" (see mhajudge.track)
 
     @property
     def verdict(self) -> str:
@@ -81,4 +82,4 @@ class Report:
                 "cases": [c.to_json() for c in self.cases],
                 "diagnoses": [{"id": d["id"], "message": d["message"]} for d in self.diagnoses],
                 "score": round(self.score, 6), "notes": list(self.notes), "speed": self.speed,
-                "isolated": self.isolated, "time_s": round(self.wall_s, 4)}
+                "isolated": self.isolated, "track": self.track, "time_s": round(self.wall_s, 4)}

@@ -61,6 +61,7 @@ class Child:
         self.code = None
         self.forbidden: list[str] = []
         self.entry_points: list[dict] = []
+        self.torch = None  # the torch track's module (torch_track.py), for a file on that track
 
     # -- io ----------------------------------------------------------------
     def send(self, msg: dict, payload=None) -> None:
@@ -76,6 +77,12 @@ class Child:
         self.forbidden = msg["forbidden"]
         self.entry_points = msg["entry_points"]
         source = msg["source"].encode("utf-8", "surrogateescape")
+        if msg.get("track") == "torch":  # torch imported and banned here, once, before any fork
+            self.torch = _load_sibling("torch_track")
+            why = self.torch.setup(msg.get("torch_forbidden", []))
+            if why:
+                return self.send({"op": "load-failed", "verdict": "load-error", "line": None, "message": why})
+            self.forker.calibrate()  # an empty fork of this larger process costs more
         try:
             tree = ast.parse(source, filename)
             self.code = compile(tree, filename, "exec")
@@ -101,6 +108,8 @@ class Child:
         filename = self.filename
         self.guard = ImportGuard(self.forbidden)
         sys.meta_path.insert(0, self.guard)
+        if self.torch is not None:
+            self.torch.install_module_guard()
         for name in [m for m in sys.modules if m.partition(".")[0] in self.guard.forbidden]:
             del sys.modules[name]  # loaded by this child for itself (tracemalloc): an import must meet the guard
         module = type(sys)("candidate")
@@ -121,6 +130,9 @@ class Child:
             d = programs.describe_exception(exc, filename)
             return {"status": "load-failed", "verdict": "load-error", "line": d["line"],
                     "message": f"importing the file raised {d['type']}: {d['text']}{d['where']}"}
+        if self.torch is not None and self.torch.ATTEMPTS:
+            return {"status": "load-failed", "verdict": "forbidden", "line": None, "call": self.torch.ATTEMPTS[0],
+                    "message": f"called '{self.torch.ATTEMPTS[0]}' while being imported, which is not allowed"}
         if self.guard.attempts:
             return {"status": "load-failed", "verdict": "forbidden", "line": None, "module": self.guard.attempts[0],
                     "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}
@@ -175,10 +187,20 @@ class Child:
 
     def execute(self, program: dict, inputs):
         """Run a program in the grandchild; returns ``(reply, flat answer)``."""
+        reply, answer = self._execute(program, inputs)
+        if self.torch is not None and self.torch.ATTEMPTS:  # caught or not, a banned call is the verdict
+            return {"status": "forbidden", "call": self.torch.ATTEMPTS[0],
+                    "message": f"called '{self.torch.ATTEMPTS[0]}', which is not allowed "
+                                                      "on the torch track: write it from scratch"}, None
+        return reply, answer
+
+    def _execute(self, program: dict, inputs):
         fn = self.functions[program["fn"]]
         tree = program["returns"]
         kind = program.get("kind", "call")
         memory = bool(program.get("memory"))
+        if self.torch is not None:
+            inputs = self.torch.to_torch(inputs)
         inputs = programs.with_generators(inputs)
         if memory:
             tracemalloc.start()
@@ -186,6 +208,8 @@ class Child:
         try:
             results = programs.call_program(fn, kind, inputs, self.answers.AnswerError, self.answers.describe(tree))
             elapsed = time.perf_counter() - t0
+            if self.torch is not None:
+                results = self.torch.to_numpy(results, self.answers.AnswerError)
         except self.answers.AnswerError as exc:
             return {"status": "bad-answer", "message": str(exc)}, None
         except ForbiddenImport as exc:

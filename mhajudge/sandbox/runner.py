@@ -121,7 +121,8 @@ class Sandbox:
     """
 
     def __init__(self, file: Path, entry_points: list[dict], forbidden: list[str], limits: Limits,
-                 isolate: bool = False, within: Path | None = None, source: str | None = None):
+                 isolate: bool = False, within: Path | None = None, source: str | None = None,
+                 track: str = "numpy", torch_forbidden: list[str] | None = None):
         self.file = Path(file)
         self.entry_points = entry_points
         self.forbidden = forbidden
@@ -129,6 +130,8 @@ class Sandbox:
         self.isolate = isolate          # run inside bubblewrap (see mhajudge.sandbox.isolation)
         self.within = within            # a folder the file must really be in (grade's)
         self.source = source            # the file's text, when the caller has read it already
+        self.track = track              # "numpy" or "torch" (see mhajudge.track)
+        self.torch_forbidden = list(torch_forbidden or [])
         self.proc: subprocess.Popen | None = None
         self.loaded: Loaded | None = None
         self.captures: list[_Capture] = []
@@ -172,7 +175,7 @@ class Sandbox:
                str(0 if self.isolate else os.getpid()), self.tmpdir or ""]
         cwd = self.tmpdir  # bubblewrap's private /tmp when isolated
         if self.isolate:
-            cmd = isolation.bwrap_prefix(CHILD_FILES) + cmd
+            cmd = isolation.bwrap_prefix(CHILD_FILES, torch=self.track == "torch") + cmd
         # One control group for all the submission's processes, where the machine has them.
         self.group = cgroup.Group(self.limits.memory_bytes, PROCESS_LIMIT + 8)
         cmd = self.group.wrap(cmd)
@@ -191,7 +194,8 @@ class Sandbox:
         self._send({"op": "load", "file": str(self.file if self.source is not None else self.file.resolve()),
                     "source": source,
                     "time_limit": self.limits.load_time_s,
-                    "entry_points": self.entry_points, "forbidden": self.forbidden})
+                    "entry_points": self.entry_points, "forbidden": self.forbidden,
+                    "track": self.track, "torch_forbidden": self.torch_forbidden})
 
     def wait_loaded(self) -> Loaded:
         if self.loaded is None:
