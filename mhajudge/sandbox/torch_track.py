@@ -109,11 +109,11 @@ def setup(banned: list[str]) -> str | None:
         pass
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "overriding a previously registered kernel"
-        for name in banned:
+        plan = _Plan()
+        for name in list(banned) + list(BANNED_CALLS):
             for road in FAMILIES.get(name, (name,)):
-                _ban(road, label=name)
-        for name in BANNED_CALLS:
-            _ban(name, label=name)
+                plan.add(road, label=name)
+        plan.apply()
     _capture()
     _warm_up()
     return None
@@ -173,26 +173,126 @@ def _resolve(dotted: str):
     return obj
 
 
-def _segment(name: str) -> re.Pattern:
-    return re.compile(rf"(^|_){re.escape(name)}($|_)")
+def _segment(name: str):
+    return re.compile(rf"(^|_){re.escape(name)}($|_)").search
 
 
-def _aten_ops(pattern) -> list[str]:
-    names = {n[6:].split(".")[0] for n in torch._C._dispatch_get_all_op_names() if n.startswith("aten::")}
-    return sorted(n for n in names if pattern(n))
+class _Plan:
+    """What to refuse, gathered for all banned names first, then applied in one pass
+    over torch's namespaces (a pass per name would cost seconds)."""
+
+    def __init__(self):
+        self.ops: dict[str, str] = {}        # ATen operator (with overload) -> label
+        self.objects: dict[int, tuple] = {}  # id(object) -> (object, label)
+        self.ref_names: dict[str, str] = {}  # a name in torch's Python references -> label
+        self.patterns: list = []             # (base-name test, label) for decomposition tables
+        self._all_ops = [n[6:] for n in torch._C._dispatch_get_all_op_names() if n.startswith("aten::")]
+
+    def add_ops(self, test, label: str) -> None:
+        for op in self._all_ops:
+            base = op.split(".")[0]
+            if test(base):
+                self.ops.setdefault(op, f"torch.ops.aten.{base}" if label.endswith("*") else label)
+        self.patterns.append((test, label))
+
+    def add(self, dotted: str, label: str) -> None:
+        if dotted == "$engine":  # the gradient engine: where every backward pass ends
+            engine = type(torch.autograd.variable.Variable._execution_engine)
+            for cls in engine.__mro__:
+                if "run_backward" in vars(cls):
+                    _set_type_attr(cls, "run_backward", _refuser(label))
+            return
+        if dotted.startswith("torch.ops.aten."):
+            name = dotted[len("torch.ops.aten."):].split(".")[0]
+            self.add_ops((lambda op: op.startswith(name[:-1])) if name.endswith("*") else (lambda op: op == name),
+                         label)
+            return
+        if dotted.endswith("*"):  # torch.nn.Transformer*: every attribute of the parent so named
+            import fnmatch
+
+            parent, _, glob = dotted.rpartition(".")
+            for key in sorted(vars(_resolve(parent) or object)):
+                if fnmatch.fnmatchcase(key, glob):
+                    self.add(f"{parent}.{key}", label)
+            return
+        obj = _resolve(dotted)
+        name = dotted.rsplit(".", 1)[-1]
+        if isinstance(obj, type):  # a class (nn.MultiheadAttention): it refuses to be built or run
+            for attr in ("__init__", "forward"):
+                if attr in vars(obj) or attr == "__init__":
+                    _set_type_attr(obj, attr, _refuser(label))
+            self.objects[id(obj)] = (obj, label)
+            return
+        if obj is not None and type(obj).__name__ == "module":  # each public function in it
+            for key, value in list(vars(obj).items()):
+                if not key.startswith("_") and callable(value) and not isinstance(value, type):
+                    self.objects[id(value)] = (value, label)
+            return
+        if obj is not None:
+            self.objects[id(obj)] = (obj, label)
+        self.ref_names.setdefault(name, label)
+        self.add_ops(_segment(name), label)
+
+    def apply(self) -> None:
+        lib = torch._C._dispatch_library("IMPL", "aten", "")
+        _LIBRARY.append(lib)  # the registrations live as long as this process
+        has = torch._C._dispatch_has_kernel_for_dispatch_key
+        for op, label in sorted(self.ops.items()):
+            for key in KEYS:
+                if has(f"aten::{op}", key):
+                    lib.impl(op, key, _refuser(label))
+        refs = ("torch._refs", "torch._decomp", "torch._prims")
+        tables = []
+        for space in _torch_namespaces():
+            try:
+                items = list(vars(space).items())
+            except TypeError:
+                continue
+            in_refs = getattr(space, "__name__", "").startswith(refs)
+            for key, value in items:
+                hit = self.objects.get(id(value))
+                label = hit[1] if hit is not None and hit[0] is value else None
+                if label is None and in_refs:
+                    if isinstance(value, dict):
+                        tables.append(value)
+                        continue
+                    if callable(value):
+                        label = self.ref_names.get(key)
+                if label is not None:
+                    try:
+                        setattr(space, key, _refuser(label))
+                    except (AttributeError, TypeError):
+                        pass
+        for cls in (torch.Tensor, torch._C.TensorBase):
+            for key, value in list(vars(cls).items()):
+                hit = self.objects.get(id(value))
+                if hit is not None and hit[0] is value:
+                    _set_type_attr(cls, key, _refuser(hit[1]))
+        self._tables(tables)
+
+    def _tables(self, tables) -> None:
+        """Decomposition tables (operator -> Python implementation) keyed by a banned operator."""
+        seen = set()
+        while tables:
+            table = tables.pop()
+            if id(table) in seen:
+                continue
+            seen.add(id(table))
+            for key in list(table):
+                value = table[key]
+                if isinstance(value, dict):
+                    tables.append(value)
+                    continue
+                op = getattr(key, "_name", None)
+                if isinstance(op, str) and op.startswith("aten::"):
+                    base = op[6:].split(".")[0]
+                    for test, label in self.patterns:
+                        if test(base):
+                            table[key] = _refuser(label)
+                            break
 
 
-_LIBRARY = []  # the registrations live as long as this process
-
-
-def _ban_ops(ops: list[str], label: str) -> None:
-    if not _LIBRARY:
-        _LIBRARY.append(torch._C._dispatch_library("IMPL", "aten", ""))
-    lib = _LIBRARY[0]
-    for op in ops:
-        for key in KEYS:
-            if torch._C._dispatch_has_kernel_for_dispatch_key(f"aten::{op}", key):
-                lib.impl(op, key, _refuser(f"torch.ops.aten.{op}" if label.endswith("*") else label))
+_LIBRARY = []
 
 
 def _set_type_attr(cls, name: str, value) -> None:
@@ -214,90 +314,6 @@ def _torch_namespaces():
     spaces = [m for n, m in list(sys.modules.items()) if n.startswith("torch") and m is not None]
     spaces += [torch._C._VariableFunctions, torch._C._nn, torch._C._linalg, torch._C._special, torch._C._fft]
     return spaces
-
-
-def _replace_everywhere(obj, name: str, label: str, by_name: bool) -> None:
-    """Every binding of ``obj`` in torch's namespaces (and, ``by_name``, any callable
-    called ``name`` in its Python reference implementations) becomes a refuser."""
-    refuser = _refuser(label)
-    refs = ("torch._refs", "torch._decomp", "torch._prims")
-    for space in _torch_namespaces():
-        try:
-            items = list(vars(space).items())
-        except TypeError:
-            continue
-        in_refs = getattr(space, "__name__", "").startswith(refs)
-        for key, value in items:
-            if (obj is not None and value is obj) or (by_name and in_refs and key == name and callable(value)):
-                try:
-                    setattr(space, key, refuser)
-                except (AttributeError, TypeError):
-                    pass
-    for cls in (torch.Tensor, torch._C.TensorBase):
-        for key, value in list(vars(cls).items()):
-            if obj is not None and value is obj:
-                _set_type_attr(cls, key, refuser)
-
-
-def _ban_tables(pattern) -> None:
-    """Decomposition tables (op -> Python implementation) keyed by a banned operator."""
-    seen = set()
-    for space in _torch_namespaces():
-        if not getattr(space, "__name__", "").startswith(("torch._decomp", "torch._refs", "torch._prims")):
-            continue
-        for value in list(vars(space).values()):
-            tables = [value] if isinstance(value, dict) else []
-            if isinstance(value, dict):
-                tables += [v for v in value.values() if isinstance(v, dict)]
-            for table in tables:
-                if id(table) in seen:
-                    continue
-                seen.add(id(table))
-                for key in list(table):
-                    op = getattr(key, "_name", None) or getattr(key, "__name__", None)
-                    if isinstance(op, str) and op.startswith("aten::") and pattern(op[6:].split(".")[0]):
-                        table[key] = _refuser(op)
-
-
-def _ban(dotted: str, label: str) -> None:
-    if dotted == "$engine":  # the gradient engine: where every backward pass ends
-        engine = type(torch.autograd.variable.Variable._execution_engine)
-        for cls in engine.__mro__:
-            if "run_backward" in vars(cls):
-                _set_type_attr(cls, "run_backward", _refuser(label))
-        return
-    if dotted.startswith("torch.ops.aten."):
-        name = dotted[len("torch.ops.aten."):]
-        if name.endswith("*"):
-            _ban_ops(_aten_ops(lambda op: op.startswith(name[:-1])), label)
-        else:
-            _ban_ops([name.split(".")[0]], label)
-        return
-    if dotted.endswith("*"):  # torch.nn.Transformer*: every attribute of the parent so named
-        import fnmatch
-
-        parent, _, glob = dotted.rpartition(".")
-        for key in sorted(vars(_resolve(parent) or object)):
-            if fnmatch.fnmatchcase(key, glob):
-                _ban(f"{parent}.{key}", label)
-        return
-    obj = _resolve(dotted)
-    name = dotted.rsplit(".", 1)[-1]
-    if isinstance(obj, type):  # a class (nn.MultiheadAttention): it refuses to be built
-        for attr in ("__init__", "forward", "__call__"):
-            if attr in vars(obj) or attr == "__init__":
-                _set_type_attr(obj, attr, _refuser(label))
-        _replace_everywhere(obj, name, label, by_name=False)
-        return
-    if type(obj).__name__ == "module" and obj is not None:  # a module: each public function in it
-        for key, value in list(vars(obj).items()):
-            if not key.startswith("_") and callable(value) and not isinstance(value, type):
-                _replace_everywhere(value, key, label, by_name=False)
-        return
-    pattern = _segment(name).search
-    _ban_ops(_aten_ops(pattern), label)
-    _ban_tables(pattern)
-    _replace_everywhere(obj, name, label, by_name=True)
 
 
 # -- tensors in, arrays out --------------------------------------------------------------
