@@ -117,3 +117,39 @@ def torch_folders() -> tuple[str, ...]:
         if libs.is_dir():
             found.append(str(libs))
     return tuple(found)
+
+
+_RESOLVE = r"""
+import fnmatch, json, sys
+import torch
+ops = {n[6:].split(".")[0] for n in torch._C._dispatch_get_all_op_names() if n.startswith("aten::")}
+def found(name):
+    if name.startswith("torch.ops.aten."):
+        op = name[len("torch.ops.aten."):]
+        return any(fnmatch.fnmatchcase(o, op) for o in ops)
+    parent, _, last = name.rpartition(".")
+    obj = torch
+    for part in parent.split(".")[1:]:
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return False
+    return any(fnmatch.fnmatchcase(k, last) for k in dir(obj))
+print(json.dumps([n for n in sys.argv[1:] if not found(n)]))
+"""
+
+
+def unknown_torch_names(names: list[str]) -> list[str]:
+    """The names of a spec's ``torch_forbidden`` that the installed torch does not have
+    (a misspelling would otherwise ban nothing). Asked of a separate interpreter, so the
+    judge itself never imports torch; empty when torch is not installed."""
+    import json
+    import subprocess
+    import sys
+
+    if not names or not torch_installed():
+        return []
+    proc = subprocess.run([sys.executable, "-I", "-c", _RESOLVE, *names], capture_output=True, text=True,
+                          timeout=120)
+    if proc.returncode != 0:
+        return [f"(torch could not be asked: {proc.stderr.strip().splitlines()[-1:]})"]
+    return json.loads(proc.stdout)

@@ -197,12 +197,12 @@ def test_hostile_return_values(tmp_path):
 
 PROBE = """
 import sys
-sys.argv = ["mhajudge", *ARGS]
+sys.argv = ["mhajudge"] + ARGS
 from mhajudge.cli import main
 try:
     main()
-except SystemExit:
-    pass
+except SystemExit as exc:
+    print(f"EXIT {exc.code}", file=sys.stderr)
 print("TORCH-LOADED" if "torch" in sys.modules else "TORCH-ABSENT", file=sys.stderr)
 """
 
@@ -210,18 +210,21 @@ print("TORCH-LOADED" if "torch" in sys.modules else "TORCH-ABSENT", file=sys.std
 @pytest.mark.parametrize("args", [["--help"], ["list"], ["show", "sdpa"],
                                   ["run", str(ROOT / "reference" / "sdpa.py"), "--problem", "sdpa", "--format", "json"]])
 def test_the_judge_never_imports_torch_itself(args):
-    proc = subprocess.run([sys.executable, "-c", PROBE.replace("ARGS", repr(args)[1:-1] or "")],
+    proc = subprocess.run([sys.executable, "-c", PROBE.replace("ARGS", repr(args))],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert "TORCH-ABSENT" in proc.stderr, proc.stderr[-2000:]
+    assert "EXIT 2" not in proc.stderr and "No such command" not in proc.stderr, proc.stderr[-2000:]
+    assert proc.stdout.strip(), "the command printed nothing"
 
 
 def test_torch_file_judged_without_torch_in_the_judge():
     """A torch file: torch is imported in the candidate's child only."""
     args = ["run", str(ROOT / "reference" / "solutions" / "sdpa" / "torch_annotated_transformer.py"),
             "--format", "json"]
-    proc = subprocess.run([sys.executable, "-c", PROBE.replace("ARGS", repr(args)[1:-1])],
+    proc = subprocess.run([sys.executable, "-c", PROBE.replace("ARGS", repr(args))],
                           capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert "TORCH-ABSENT" in proc.stderr, proc.stderr[-2000:]
+    assert proc.stdout.strip(), proc.stderr[-2000:]
     assert json.loads(proc.stdout)["verdict"] == "accepted"
 
 
@@ -239,3 +242,34 @@ def test_without_torch_a_torch_file_gets_a_load_error_saying_how_to_install(monk
         loaded = box.wait_loaded()
     assert not loaded.ok and loaded.verdict == "load-error"
     assert "pip install 'mhajudge[torch]'" in loaded.message
+
+
+def test_validate_names_torch_forbidden_that_torch_does_not_have():
+    from mhajudge.track import unknown_torch_names
+
+    names = ["torch.softmax", "torch.nn.functional.sofmax", "torch.ops.aten._scaled_dot_product_*",
+             "torch.nn.Transformer*", "torch.autograd", "torch.Tensor.backward", "torch.ops.aten.no_such_op"]
+    assert unknown_torch_names(names) == ["torch.nn.functional.sofmax", "torch.ops.aten.no_such_op"]
+    every = {n for p in bank.load_all() for n in banned_calls(p, "torch")}
+    assert unknown_torch_names(sorted(every)) == []   # the bank's own names all exist
+
+
+def test_new_torch_writes_a_torch_starter_on_the_torch_track(tmp_path):
+    code, out, err = run_cli("new", "gqa", tmp_path / "g.py", "--torch")
+    assert code == 0, err
+    text = (tmp_path / "g.py").read_text()
+    assert text.startswith("# mhajudge: gqa torch\n") and "import torch" in text and "numpy" not in text
+    assert track_of(text) == "torch"
+    assert "def grouped_query_attention(x, W_q, W_k, W_v, W_o, num_heads, num_kv_heads, mask=None):" in text
+    code, out, err = run_cli("run", tmp_path / "g.py", "--format", "json")
+    report = json.loads(out)
+    assert report["track"] == "torch" and report["verdict"] == "runtime-error"   # NotImplementedError
+    assert "NotImplementedError" in report["cases"][0]["message"]
+
+
+def test_show_gives_both_signatures():
+    code, out, err = run_cli("show", "softmax", env={"COLUMNS": "120"})
+    assert code == 0, err
+    assert "import numpy as np" in out and "import torch" in out
+    assert out.count("def softmax(x, axis=-1)") == 2
+    assert "torch.nn.functional.softmax" in out   # what the torch track forbids here
