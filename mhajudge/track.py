@@ -91,15 +91,21 @@ def torch_folders() -> tuple[str, ...]:
     except importlib.metadata.PackageNotFoundError:
         return ()
     tops = (dist.read_text("top_level.txt") or "torch\n").split()
-    for req in dist.requires or []:
+    todo, seen = list(dist.requires or []), {"torch"}
+    while todo:  # its requirements and theirs (sympy needs mpmath, jinja2 markupsafe)
+        req = todo.pop()
         if "extra ==" in req:
             continue
-        name = re.split(r"[<>=!~;\[ ]", req, maxsplit=1)[0]
+        name = re.split(r"[<>=!~;\[ ]", req, maxsplit=1)[0].lower()
+        if name in seen:
+            continue
+        seen.add(name)
         try:
             sub = importlib.metadata.distribution(name)
         except importlib.metadata.PackageNotFoundError:
             continue
         tops += (sub.read_text("top_level.txt") or name.replace("-", "_")).split()
+        todo += sub.requires or []
     found = []
     for top in dict.fromkeys(tops):
         if not top.isidentifier():
@@ -153,3 +159,21 @@ def unknown_torch_names(names: list[str]) -> list[str]:
     if proc.returncode != 0:
         return [f"(torch could not be asked: {proc.stderr.strip().splitlines()[-1:]})"]
     return json.loads(proc.stdout)
+
+
+def sandbox_options(problem, source: str | None) -> dict:
+    """The track-dependent arguments of a :class:`mhajudge.sandbox.runner.Sandbox` for a
+    file with ``source``: ``forbidden``, ``track``, ``torch_forbidden``."""
+    track = track_of(source)
+    return {"forbidden": banned_modules(problem, track), "track": track,
+            "torch_forbidden": banned_calls(problem, track)}
+
+
+def read_track_source(file) -> str | None:
+    """A file's text for :func:`track_of`, or None when it cannot be read (the sandbox then says why)."""
+    from .source import SourceError, read_source
+
+    try:
+        return read_source(file)
+    except SourceError:
+        return None

@@ -138,7 +138,7 @@ HEAD = "# mhajudge: sdpa\nimport math\nimport torch\n\n\ndef attend(Q, K, V, mas
     textwrap.dedent("""
     s = Q @ K.transpose(-2, -1) / math.sqrt(Q.shape[-1])
     if mask is not None:
-        s = s.masked_fill(~mask, -1e9)
+        s = s.masked_fill(mask == 0, -1e9)
     e = torch.exp(s - s.amax(-1, keepdim=True))
     w = e / e.sum(-1, keepdim=True)
     return w @ V, w
@@ -166,6 +166,8 @@ HOSTILE = {
     "caught_ban": ("try:\n    torch.nn.functional.scaled_dot_product_attention(Q, K, V)\nexcept Exception:\n"
                    "    pass\nreturn attend(Q, K, V, mask)", "forbidden", "scaled_dot_product_attention"),
     "ban_at_import": (None, "forbidden", "scaled_dot_product_attention"),
+    # isolated (grade): torch and what it needs are in the view, no other package is
+    "other_package": ("import yaml\nreturn attend(Q, K, V, mask)", "runtime-error", "No module named 'yaml'"),
 }
 
 
