@@ -82,6 +82,9 @@ class Child:
             why = self.torch.setup(msg.get("torch_forbidden", []))
             if why:
                 return self.send({"op": "load-failed", "verdict": "load-error", "line": None, "message": why})
+            import gc
+
+            gc.freeze()  # torch's objects too: a case's fork then does not copy their pages
             self.forker.calibrate()  # an empty fork of this larger process costs more
         try:
             tree = ast.parse(source, filename)
