@@ -275,3 +275,71 @@ def test_show_gives_both_signatures():
     assert "import numpy as np" in out and "import torch" in out
     assert out.count("def softmax(x, axis=-1)") == 2
     assert "torch.nn.functional.softmax" in out   # what the torch track forbids here
+
+
+# -- the conversion, as properties (in this process, without the bans) ------------------------
+
+def _conversion():
+    import importlib.util
+
+    import numpy
+    import torch
+
+    spec = importlib.util.spec_from_file_location("torch_track_conv", ROOT / "mhajudge" / "sandbox" / "torch_track.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.torch, module.np = torch, numpy   # what setup() does, minus the bans
+    module._capture()
+    return module
+
+
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+ARRAYS = hnp.arrays(st.sampled_from(["float64", "float32", "int32", "int64", "bool", "uint8"]),
+                    hnp.array_shapes(min_dims=0, max_dims=4, max_side=4),
+                    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(ARRAYS, st.sampled_from(["plain", "transposed", "expanded", "grad", "negated-view"]))
+def test_arrays_survive_the_round_trip(arr, form):
+    """Property: an input array handed in as a tensor and handed back (as the candidate
+    returns it, as a view, with grad) comes out as a plain ndarray of the same values."""
+    import numpy as np
+    import torch
+
+    conv = _conversion()
+    t = conv.to_torch(arr)
+    assert isinstance(t, torch.Tensor) and tuple(t.shape) == arr.shape
+    expect = arr.astype(np.int64) if arr.dtype.kind in "iu" else arr
+    if form == "transposed" and t.dim() >= 2:
+        t, expect = t.transpose(0, 1), np.swapaxes(expect, 0, 1)
+    elif form == "expanded":
+        t, expect = t.unsqueeze(0).expand(2, *t.shape), np.broadcast_to(expect, (2, *expect.shape))
+    elif form == "grad" and t.is_floating_point():
+        t = t.clone().requires_grad_()
+    elif form == "negated-view" and t.is_floating_point():
+        t, expect = torch._neg_view(t), -expect
+    out = conv.to_numpy((t, [t], {"k": t}), AssertionError)
+    for got in (out[0], out[1][0], out[2]["k"]):
+        assert type(got) is np.ndarray and got.shape == expect.shape and got.dtype == expect.dtype
+        np.testing.assert_array_equal(got, expect)
+        assert got.flags.writeable and not np.shares_memory(got, arr)   # the judge's own copy
+
+
+def test_generators_and_masks_are_handed_in_as_torch_expects():
+    import numpy as np
+    import torch
+
+    conv = _conversion()
+    inputs = {"args": [np.ones((2, 2)), np.array([[1.0, 0.0], [1.0, 1.0]])], "kwargs": {"rng": {"$rng": 7}},
+              "vary": [{"seed": 3, "mask": np.array([0, 1])}]}
+    got = conv.call_inputs(inputs, ["x", "mask=None", "rng=None"])
+    assert got["args"][0].dtype == torch.float64
+    assert got["args"][1].dtype == torch.bool and got["args"][1].tolist() == [[True, False], [True, True]]
+    assert got["vary"][0]["mask"].dtype == torch.bool and got["vary"][0]["seed"] == 3
+    g = got["kwargs"]["rng"]
+    assert isinstance(g, torch.Generator)
+    assert torch.equal(torch.rand(3, generator=g), torch.rand(3, generator=torch.Generator().manual_seed(7)))
+    not_a_mask = conv.call_inputs({"args": [np.ones(2), np.array([0.5, 1.0])]}, ["x", "mask=None"])
+    assert not_a_mask["args"][1].dtype == torch.float64   # only a 0/1 array is a mask

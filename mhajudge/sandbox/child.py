@@ -203,7 +203,8 @@ class Child:
         kind = program.get("kind", "call")
         memory = bool(program.get("memory"))
         if self.torch is not None:
-            inputs = self.torch.to_torch(inputs)
+            params = next((ep["params"] for ep in self.entry_points if ep["name"] == program["fn"]), [])
+            inputs = self.torch.call_inputs(inputs, params)
         inputs = programs.with_generators(inputs)
         if memory:
             tracemalloc.start()

@@ -35,8 +35,8 @@ place. What it does:
   A refused call is recorded in :data:`ATTEMPTS` before it raises, so catching the
   exception gains nothing: the child gives the case the ``forbidden`` verdict.
 
-- **Inputs**: NumPy arrays become CPU tensors of the same dtype (bool masks
-  ``torch.bool``, integer arrays ``torch.int64``), ``{"$rng": seed}`` a
+- **Inputs**: NumPy arrays become CPU tensors of the same dtype (masks, bool or 0/1,
+  ``torch.bool``; integer arrays ``torch.int64``), ``{"$rng": seed}`` a
   ``torch.Generator`` seeded with that seed; Python numbers stay as they are.
 - **Answers**: tensors anywhere in the returned value (tuples, lists, dicts) become
   plain NumPy arrays, read through torch's own unbound methods with
@@ -337,11 +337,44 @@ def _capture() -> None:
     _UNBOUND["strided"] = torch.strided
 
 
+MASK_NAMES = ("mask",)  # a 0/1 array passed as one of these is handed in as torch.bool
+
+
+def call_inputs(inputs: dict, params: list[str]) -> dict:
+    """A program's inputs (``args``, ``kwargs``, ``vary``, ``steps``) as tensors; a 0/1
+    mask (a parameter named ``mask``) as ``torch.bool``, as PROBLEMS.md says."""
+    names = [p.split("=")[0] for p in params]
+
+    def masks(args, kwargs):
+        args = [_as_mask(a) if i < len(names) and names[i] in MASK_NAMES else a for i, a in enumerate(args)]
+        kwargs = {k: _as_mask(v) if k in MASK_NAMES else v for k, v in kwargs.items()}
+        return args, kwargs
+
+    out = dict(inputs)
+    out["args"], out["kwargs"] = masks(list(inputs.get("args", [])), dict(inputs.get("kwargs", {})))
+    if "vary" in inputs:
+        out["vary"] = [masks([], dict(v))[1] for v in inputs["vary"]]
+    if "steps" in inputs:
+        out["steps"] = [dict(st, **dict(zip(("args", "kwargs"), masks(list(st.get("args", [])),
+                                                                       dict(st.get("kwargs", {}))))))
+                        for st in inputs["steps"]]
+    return to_torch(out)
+
+
+def _as_mask(value):
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.size and \
+            np.isin(value, (0, 1)).all():
+        return value.astype(bool)
+    return value
+
+
 def to_torch(value):
     """The case's inputs as the torch track hands them in."""
     if isinstance(value, np.ndarray):
         arr = value.astype(np.int64) if value.dtype.kind in "iu" else value
-        return _UNBOUND["from_numpy"](np.ascontiguousarray(arr))
+        if not arr.flags.c_contiguous or not arr.flags.writeable:  # (ascontiguousarray makes 0-d arrays 1-d)
+            arr = arr.copy(order="C")
+        return _UNBOUND["from_numpy"](arr)
     if isinstance(value, dict):
         if set(value) == {"$rng"}:
             return _UNBOUND["Generator"]().manual_seed(int(value["$rng"]) % (1 << 63))
