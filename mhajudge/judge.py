@@ -189,14 +189,15 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     problem = problem or resolve_problem(file, problem_id)
     limits = limits or Limits()
     entry_points = [{"name": ep.name, "params": ep.params} for ep in problem.entry_points]
-    if source is None:
+    track_text = source
+    if track_text is None:  # read for its track only: the sandbox reads (and vets) it as before
         from .source import SourceError, read_source
 
         try:
-            source = read_source(file, within=within)
+            track_text = read_source(file, within=within)
         except SourceError:
-            pass  # the sandbox reads it again and says why not
-    track = track_of(source)
+            pass  # the sandbox says why not
+    track = track_of(track_text)
     report = Report(problem=problem.id, file=str(file), isolated=isolate, track=track)
     with Sandbox(file, entry_points, banned_modules(problem, track), limits, isolate=isolate, within=within,
                  source=source, track=track, torch_forbidden=banned_calls(problem, track)) as box:
