@@ -15,6 +15,13 @@ Drivers and mistakes modules import what they need from here, and only from here
 
     from mhajudge.author import Outcome, compare, PEAK_LEAF, step_leaf
 
+The spec's ``torch_forbidden`` field (checked by :mod:`mhajudge.spec` and, against the
+installed torch, by ``mhajudge validate``) lists the torch functions banned on the PyTorch
+track beyond :data:`mhajudge.track.TRACK_FORBIDDEN`: dotted names (``torch.softmax``,
+``torch.nn.functional.softmax``, ``torch.Tensor.softmax``, ``torch.ops.aten._softmax``,
+``torch.nn.Transformer*``) or ``torch.autograd`` for the gradient engine. A problem needs
+nothing else for the torch track: answers come back as arrays and its mistakes run on them.
+
 The written guide, with a worked example, is ``reference/README.md``.
 """
 

@@ -57,11 +57,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE attempts ADD COLUMN solve_s REAL;
     CREATE INDEX attempts_problem ON attempts (problem, created_at);
     """,
+    # 2 -> 3: the track the file was solved on (numpy or torch, see mhajudge.track).
+    """
+    ALTER TABLE attempts ADD COLUMN track TEXT NOT NULL DEFAULT 'numpy';
+    """,
 ]
 LATEST = len(MIGRATIONS)
 
 COLUMNS = ("id", "problem", "file", "file_hash", "verdict", "passed", "total", "created_at",
-           "duration_s", "diagnoses", "mode", "groups", "solve_s")
+           "duration_s", "diagnoses", "mode", "groups", "solve_s", "track")
 # Attempts that judged the hidden cases can solve a problem; sample-only ones cannot.
 FULL = "groups NOT IN ('sample', 'partial')"  # a run of some cases only (--samples, --case, -x) never solves
 
@@ -85,6 +89,7 @@ class Attempt:
     groups: str = "all"         # all | sample | hidden | partial (--case, -x)
     solve_s: float | None = None  # practice: seconds from the start to the submission
     id: int | None = None
+    track: str = "numpy"        # numpy | torch
 
     def to_json(self) -> dict:
         return {k: getattr(self, k) for k in COLUMNS}
@@ -101,6 +106,7 @@ class Best:
     passed: int
     total: int
     best_solve_s: float | None  # the shortest practice time to accepted
+    tracks: tuple = ()          # the tracks it is solved on: ("numpy",), ("numpy", "torch")...
 
 
 # --- where, and whether ------------------------------------------------------------
@@ -299,8 +305,13 @@ class History:
                    MAX((verdict = 'accepted') * 2.0 + passed * 1.0 / MAX(total, 1))
             FROM attempts WHERE {FULL} GROUP BY problem"""
         rows = self._run(lambda con: con.execute(sql).fetchall(), create=False) or []
+        solved_on = f"SELECT DISTINCT problem, track FROM attempts WHERE verdict = 'accepted' AND {FULL}"
+        tracks: dict[str, list] = {}
+        for problem, track in self._run(lambda con: con.execute(solved_on).fetchall(), create=False) or []:
+            tracks.setdefault(problem, []).append(track)
         return {r[0]: Best(problem=r[0], attempts=r[1], solved=bool(r[2]), best_solve_s=r[3],
-                           verdict=r[4], passed=r[5], total=r[6]) for r in rows}
+                           verdict=r[4], passed=r[5], total=r[6], tracks=tuple(sorted(tracks.get(r[0], ()))))
+                for r in rows}
 
     def solved(self, problem: str) -> bool:
         sql = f"SELECT 1 FROM attempts WHERE problem = ? AND verdict = 'accepted' AND {FULL} LIMIT 1"
@@ -345,6 +356,7 @@ def attempt_from_report(report, *, mode: str = "run", groups: str = "all",
                    file_hash=file_hash(report.file) if report.file else "",
                    duration_s=round(report.wall_s, 4),
                    diagnoses=[d["id"] for d in report.diagnoses], mode=mode, groups=groups,
+                   track=getattr(report, "track", "numpy"),
                    solve_s=None if solve_s is None else round(solve_s, 2))
 
 

@@ -73,7 +73,10 @@ def measure(file, problem, limits=None, isolate: bool = False) -> PerfReport:
     where = f"problems/{problem.id}.yaml: perf.params"
     limits = limits or Limits()
     entry_points = [{"name": e.name, "params": e.params} for e in problem.entry_points]
-    with Sandbox(file, entry_points, problem.forbidden, limits, isolate=isolate) as box:
+    from .track import read_track_source, sandbox_options
+
+    with Sandbox(file, entry_points, limits=limits, isolate=isolate,
+                 **sandbox_options(problem, read_track_source(file))) as box:
         loaded = box.wait_loaded()
         if not loaded.ok or ep.name in loaded.missing:
             raise JudgeError(f"cannot time {file}: {loaded.message or loaded.missing.get(ep.name)}")

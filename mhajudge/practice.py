@@ -36,7 +36,8 @@ def default_minutes(problem) -> int:
     return DEFAULT_MINUTES.get(problem.difficulty, 30)
 
 
-def prepare_file(problem, file: Path | None = None, directory: Path | None = None) -> tuple[Path, bool]:
+def prepare_file(problem, file: Path | None = None, directory: Path | None = None,
+                 track: str = "numpy") -> tuple[Path, bool]:
     """The file to work in, and whether it was just written.
 
     ``file`` given: used as it is if it exists, else a starter is written there.
@@ -57,7 +58,7 @@ def prepare_file(problem, file: Path | None = None, directory: Path | None = Non
         while file.exists():
             file, n = directory / f"{stem}_{n}.py", n + 1
     try:
-        file.write_text(starter_source(problem), encoding="utf-8")
+        file.write_text(starter_source(problem, track), encoding="utf-8")  # track: numpy or torch
     except OSError as exc:
         raise JudgeError(f"cannot write {file}: {exc.strerror}",
                          hint="run from a folder you can write to, or pass --file PATH") from None

@@ -24,7 +24,8 @@ def clock(seconds: float | None) -> str:
 
 
 def best_cell(best: Best | None):
-    """``accepted in 7:42`` (the shortest practice time), ``accepted``, ``wrong-answer 12/18``, ``-``."""
+    """``accepted in 7:42`` (the shortest practice time), ``accepted``, ``accepted (numpy+torch)`` (the
+    tracks it is solved on, when PyTorch is one), ``wrong-answer 12/18``, ``-``."""
     from rich.text import Text
 
     if best is None:
@@ -33,12 +34,14 @@ def best_cell(best: Best | None):
         cell = Text("accepted", "bold green")
         if best.best_solve_s is not None:
             cell.append(f" in {clock(best.best_solve_s)}")
+        if best.tracks and best.tracks != ("numpy",):  # solved in PyTorch too, or only
+            cell.append(f" ({'+'.join(best.tracks)})", "green")
         return cell
     return Text(f"{best.verdict} {best.passed}/{best.total}", STYLE.get(best.verdict, ""))
 
 
 def history_table(attempts: list[Attempt], problem: str | None = None, width: int = 80):
-    """when, problem, verdict and cases passed, how (``practice 7:42``), diagnoses;
+    """when, problem, verdict and cases passed, how (``practice 7:42``, ``run torch``), diagnoses;
     the judge's time and the file too when the terminal is wide."""
     from pathlib import Path
 
@@ -62,7 +65,7 @@ def history_table(attempts: list[Attempt], problem: str | None = None, width: in
     for a in attempts:
         verdict = Text(a.verdict, STYLE.get(a.verdict, ""))
         verdict.append(f" {a.passed}/{a.total}", "dim")
-        how = a.mode
+        how = a.mode + (" torch" if getattr(a, "track", "numpy") == "torch" else "")
         if a.groups == "sample":
             how += " (samples)"
         if a.solve_s is not None:

@@ -56,6 +56,7 @@ class Report:
     divergence: dict | None = None   # {case, line, variable, message}: where the code first goes wrong
     trace: list | None = None        # run --trace: every traced line's shapes (see mhajudge.divergence)
     trace_case: str = ""
+    track: str = "numpy"        # "numpy" or "torch" (see mhajudge.track)
 
     @property
     def verdict(self) -> str:
@@ -86,5 +87,5 @@ class Report:
                                **({"explains": list(d["explains"])} if "explains" in d else {})}
                               for d in self.diagnoses],
                 "score": round(self.score, 6), "notes": list(self.notes), "speed": self.speed,
-                "isolated": self.isolated, "time_s": round(self.wall_s, 4),
+                "isolated": self.isolated, "track": self.track, "time_s": round(self.wall_s, 4),
                 **({"divergence": dict(self.divergence)} if self.divergence else {})}

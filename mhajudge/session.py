@@ -91,14 +91,20 @@ class Session:
         from .sandbox import isolation
         from .sandbox.runner import Limits, Sandbox
 
+        from .track import banned_calls, banned_modules, track_of
+
         source, skipped = self._read()
         problem = self._problem(source)
+        track = track_of(source)
+        if self.box is not None and self.box.track != track:  # a child never changes track: a new one
+            self.close()
         if self.box is None:
             secret_set = bool(self.secret or os.environ.get("MHAJUDGE_SECRET"))
             isolate = isolation.resolve(self.isolate, secret=secret_set, grading=False)
             entry_points = [{"name": ep.name, "params": ep.params} for ep in problem.entry_points]
-            self.box = Sandbox(self.file, entry_points, problem.forbidden, self.limits or Limits(),
-                               isolate=isolate, source=source)
+            self.box = Sandbox(self.file, entry_points, banned_modules(problem, track), self.limits or Limits(),
+                               isolate=isolate, source=source, track=track,
+                               torch_forbidden=banned_calls(problem, track))
             self.box.start()
         else:
             self.box.reload(source)

@@ -23,6 +23,7 @@ DTYPES = ("float64", "float32")
 PROGRAMS = ("call", "repeat", "steps")
 ID_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 PARAM_RE = re.compile(r"^[A-Za-z_]\w*(=.+)?$")
+TORCH_NAME_RE = re.compile(r"^torch(\.[A-Za-z_]\w*)+\*?$")
 
 
 @dataclass
@@ -76,6 +77,7 @@ class Problem:
     path: Path
     tolerance: dict = field(default_factory=lambda: dict(DEFAULT_TOLERANCE))
     forbidden: list[str] = field(default_factory=lambda: list(DEFAULT_FORBIDDEN))
+    torch_forbidden: list[str] = field(default_factory=list)  # torch functions banned on the torch track
     mistakes: list[dict] = field(default_factory=list)
     pitfalls: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
@@ -236,7 +238,7 @@ def load(path: Path) -> Problem:
         r.fail("", "the spec must be a mapping of fields")
     known = {"id", "title", "difficulty", "tags", "statement", "entry_points", "samples", "hidden",
              "reference", "tolerance", "forbidden", "allowed", "mistakes", "pitfalls", "hints",
-             "time_limit", "source", "perf"}
+             "time_limit", "source", "perf", "torch_forbidden"}
     for key in data:
         if key not in known:
             r.fail(key, f"unknown field (known: {', '.join(sorted(known))})")
@@ -281,6 +283,12 @@ def load(path: Path) -> Problem:
     allowed = set(r.strings("allowed", []))
     problem.forbidden = [m for m in DEFAULT_FORBIDDEN if m not in allowed] + [
         m for m in r.strings("forbidden", []) if m not in DEFAULT_FORBIDDEN]
+    problem.torch_forbidden = r.strings("torch_forbidden", [])
+    for i, name in enumerate(problem.torch_forbidden):
+        if not TORCH_NAME_RE.match(name):
+            r.child("torch_forbidden", problem.torch_forbidden).fail(
+                i, f"{name!r} is not a dotted torch name such as torch.softmax, torch.nn.functional.softmax, "
+                   "torch.Tensor.softmax or torch.ops.aten._softmax (a final * is a wildcard)")
     problem.pitfalls = r.strings("pitfalls", [])
     problem.hints = r.strings("hints", [])
     problem.time_limit = r.get("time_limit", float, 10.0)

@@ -100,7 +100,10 @@ def try_inputs(file, problem_id: str | None, args_file, fn: str | None = None, i
                          hint=f"the call is {ep.signature}; see `mhajudge show {problem.id}`") from None
     isolate = isolation.resolve(isolate, secret=bool(os.environ.get(SECRET_VAR)), grading=False)
     entry_points = [{"name": e.name, "params": e.params} for e in problem.entry_points]
-    with Sandbox(Path(file), entry_points, problem.forbidden, Limits(), isolate=isolate) as box:
+    from .track import read_track_source, sandbox_options
+
+    with Sandbox(Path(file), entry_points, limits=Limits(), isolate=isolate,
+                 **sandbox_options(problem, read_track_source(file))) as box:
         loaded = box.wait_loaded()
         if not loaded.ok:
             return Tried(problem.id, fn, args, None, expected, loaded.verdict, loaded.message)

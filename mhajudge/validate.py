@@ -88,6 +88,11 @@ def check_problem(spec: Path, isolate: bool = False) -> ProblemCheck:
         result.errors.append(str(exc))
         return result
     result.cases = len(cases)
+    from .track import unknown_torch_names
+
+    for name in unknown_torch_names(problem.torch_forbidden):
+        result.errors.append(f"torch_forbidden: {name!r} names nothing in the installed torch "
+                             f"(a misspelling bans nothing); write a dotted name such as torch.nn.functional.softmax")
     reference = bank.reference_dir() / f"{problem.reference}.py"
     report = judge_file(reference, problem=problem, cases=cases, isolate=isolate, diagnose=False)
     for c in report.cases:

@@ -24,7 +24,7 @@ def subs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("subs")
     (folder / "frank.py").write_text(CORRECT)
     (folder / "bob.py").write_text(NO_SCALE)
-    (folder / "cheat.py").write_text("# mhajudge: sdpa\nimport torch\n")
+    (folder / "cheat.py").write_text("# mhajudge: sdpa numpy\nimport torch\n")  # kept on the NumPy track
     (folder / "broken.py").write_text("# mhajudge: sdpa\ndef scaled_dot_product_attention(Q, K, V, mask=None)\n")
     return folder
 

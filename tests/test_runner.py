@@ -49,7 +49,7 @@ def test_infinite_loop_is_time_limit(tmp_path):
 
 
 @pytest.mark.parametrize("line", [
-    "import torch",
+    "# mhajudge: sdpa numpy\nimport torch",  # without the header, torch puts the file on the torch track
     "from scipy.special import softmax",
     "import mhajudge",
     "import importlib\nm = importlib.import_module('mha' + 'judge')",

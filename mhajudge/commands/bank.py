@@ -42,6 +42,7 @@ def show(
     """
     from rich.markdown import Markdown
     from rich.syntax import Syntax
+    from rich.text import Text
 
     from .. import bank
 
@@ -52,14 +53,22 @@ def show(
         return
     con.rule(f"[bold]{problem.id}[/bold]: {problem.title}  [dim]({problem.difficulty})[/dim]")
     con.print(Markdown(problem.statement))
-    con.print("\n[bold]Signature[/bold]")
-    con.print(Syntax("\n".join(f"def {ep.signature}: ..." for ep in problem.entry_points), "python", word_wrap=True))
+    con.print("\n[bold]Signature[/bold] (NumPy: arrays in, arrays out)")
+    con.print(Syntax("import numpy as np\n\n" + "\n".join(f"def {ep.signature}: ..." for ep in problem.entry_points),
+                     "python", word_wrap=True))
+    con.print("\n[bold]Signature[/bold] (PyTorch track: CPU tensors in, tensors out; masks torch.bool, "
+              "generators torch.Generator)")
+    con.print(Syntax("import torch\n\n" + "\n".join(f"def {ep.signature}: ..." for ep in problem.entry_points),
+                     "python", word_wrap=True))
+    from ..track import banned_calls
+
+    con.print(Text("  not allowed: " + ", ".join(banned_calls(problem, "torch")), "dim"))
     _show_sample(problem, con)
     if problem.pitfalls:
         con.print("\n[bold]Think about[/bold]")
         for p in problem.pitfalls:
             con.print(f"  [ ] {p}")
-    con.print(f"\n[dim]mhajudge new {problem.id}  writes a starter file[/dim]")
+    con.print(f"\n[dim]mhajudge new {problem.id}  writes a starter file (--torch: a PyTorch one)[/dim]")
 
 
 def _show_learning(problem, con, hints: bool, solution: bool, force: bool) -> None:
@@ -96,11 +105,11 @@ def _show_sample(problem, con) -> None:
             con.print(f"  -> raises {case.expect}")
 
 
-def starter_source(problem) -> str:
+def starter_source(problem, track: str = "numpy") -> str:
     """The starter file's text (in :mod:`mhajudge.starter`, shared with ``practice``)."""
     from ..starter import starter_source
 
-    return starter_source(problem)
+    return starter_source(problem, track)
 
 
 @app.command()
@@ -110,10 +119,13 @@ def new(
                                      autocompletion=complete_id),
     path: Optional[Path] = typer.Argument(None, help="where to write it (default: ID.py with _ for -)"),
     force: bool = typer.Option(False, "--force", help="overwrite an existing file"),
+    torch: bool = typer.Option(False, "--torch", help="a PyTorch starter: tensors in and out, judged on the "
+                                                       "torch track (needs pip install 'mhajudge[torch]')"),
 ) -> None:
     """Write a starter file: the signature, a docstring and a `# mhajudge: ID` header.
 
-    Example: [bold]mhajudge new mha-projected[/bold] writes mha_projected.py
+    Examples: [bold]mhajudge new mha-projected[/bold] writes mha_projected.py;
+    [bold]mhajudge new sdpa --torch[/bold] writes a PyTorch one
     """
     from .. import bank
 
@@ -125,7 +137,7 @@ def new(
         raise JudgeError(f"{path} exists; not overwriting it", hint="pass --force to replace it, or give another PATH")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)  # `new sdpa practice/week1/sdpa.py` makes the folders
-        path.write_text(starter_source(problem), encoding="utf-8")
+        path.write_text(starter_source(problem, "torch" if torch else "numpy"), encoding="utf-8")
     except OSError as exc:
         raise JudgeError(f"cannot write {path}: {exc.strerror}") from None
     from rich.markup import escape

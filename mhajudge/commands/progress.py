@@ -24,6 +24,7 @@ def practice_cmd(
                                             help="the time limit (default: 20 easy, 30 medium, 45 hard)"),
     file: Optional[Path] = typer.Option(None, "--file", help="work in this file (default: a fresh ID_practice.py here)"),
     no_record: bool = typer.Option(False, "--no-record", help="keep the outcome out of your history"),
+    torch: bool = typer.Option(False, "--torch", help="practise in PyTorch: a torch starter, judged on the torch track"),
 ) -> None:
     """A timed interview: a starter file, a countdown, the samples judged on every save.
 
@@ -37,7 +38,7 @@ def practice_cmd(
     from ..practice import Practice, default_minutes, prepare_file, run_in_terminal
 
     problem = bank.load_problem(problem_id)
-    path, created = prepare_file(problem, file)
+    path, created = prepare_file(problem, file, track="torch" if torch else "numpy")
     con = console()
     from rich.markup import escape
 

@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 CHILD = HERE / "child.py"
 # The files the child loads: all that is bound into an isolated view of the judge.
 CHILD_FILES = [HERE / f"{name}.py" for name in ("child", "wire", "answers", "programs", "guard", "fork",
-                                                       "tracing")]
+                                                       "tracing", "torch_track")]
 # Where an isolated view holds them: a folder named for nothing importable, so no
 # `mhajudge` package can be pieced together from the folders around them.
 INNER = "/judge-child"

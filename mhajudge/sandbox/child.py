@@ -62,6 +62,9 @@ class Child:
         self.code = None
         self.forbidden: list[str] = []
         self.entry_points: list[dict] = []
+        self.torch = None  # the torch track's module (torch_track.py), for a file on that track
+        self.code_loaded = False  # a load was received (its track is then this child's)
+        self.preloaded_banned: list[str] = []
 
     # -- io ----------------------------------------------------------------
     def send(self, msg: dict, payload=None) -> None:
@@ -77,11 +80,21 @@ class Child:
         self.forbidden = msg["forbidden"]
         self.entry_points = msg["entry_points"]
         self.code = None  # a second load (a save in --watch) that fails leaves no earlier code to run
-        # Banned modules this process loaded for itself (tracemalloc): listed once here, and
-        # dropped from sys.modules in each case's process, so an import there meets the guard.
-        banned = frozenset(self.forbidden)
-        self.preloaded_banned = [m for m in sys.modules if m.partition(".")[0] in banned]
         source = msg["source"].encode("utf-8", "surrogateescape")
+        if (msg.get("track") == "torch") != (self.torch is not None) and self.code_loaded:
+            # The judge starts a new child when a file changes track; a child never switches.
+            return self.send({"op": "load-failed", "verdict": "load-error", "line": None,
+                              "message": "this sandbox was started for the other track"})
+        self.code_loaded = True
+        if msg.get("track") == "torch" and self.torch is None:  # torch imported and banned here, once, before any fork
+            self.torch = _load_sibling("torch_track")
+            why = self.torch.setup(msg.get("torch_forbidden", []))
+            if why:
+                return self.send({"op": "load-failed", "verdict": "load-error", "line": None, "message": why})
+            import gc
+
+            gc.freeze()  # torch's objects too: a case's fork then does not copy their pages
+            self.forker.calibrate()  # an empty fork of this larger process costs more
         try:
             tree = ast.parse(source, filename)
             self.code = compile(tree, filename, "exec")
@@ -92,6 +105,10 @@ class Child:
             pointer = f"\n    {text}" if text else ""
             return self.send({"op": "load-failed", "verdict": "load-error", "line": line,
                               "message": f"{kind} at line {line}: {getattr(exc, 'msg', exc)}{pointer}"})
+        # Banned modules this process loaded for itself (tracemalloc): listed once here, and
+        # dropped from sys.modules in each case's process, so an import there meets the guard.
+        banned = frozenset(self.forbidden)
+        self.preloaded_banned = [m for m in sys.modules if m.partition(".")[0] in banned]
         found = guard.static_forbidden(tree, self.forbidden)
         if found:
             name, line = found
@@ -113,6 +130,8 @@ class Child:
             return {"status": "load-failed", "verdict": "load-error", "line": None, "message": "no code is loaded"}
         self.guard = ImportGuard(self.forbidden)
         sys.meta_path.insert(0, self.guard)
+        if self.torch is not None:
+            self.torch.install_module_guard()
         for name in self.preloaded_banned:
             sys.modules.pop(name, None)  # loaded by this child for itself: an import must meet the guard
         module = type(sys)("candidate")
@@ -133,6 +152,9 @@ class Child:
             d = programs.describe_exception(exc, filename)
             return {"status": "load-failed", "verdict": "load-error", "line": d["line"],
                     "message": f"importing the file raised {d['type']}: {d['text']}{d['where']}"}
+        if self.torch is not None and self.torch.ATTEMPTS:
+            return {"status": "load-failed", "verdict": "forbidden", "line": None, "call": self.torch.ATTEMPTS[0],
+                    "message": f"called '{self.torch.ATTEMPTS[0]}' while being imported, which is not allowed"}
         if self.guard.attempts:
             return {"status": "load-failed", "verdict": "forbidden", "line": None, "module": self.guard.attempts[0],
                     "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}
@@ -192,10 +214,21 @@ class Child:
 
     def execute(self, program: dict, inputs):
         """Run a program in the grandchild; returns ``(reply, flat answer)``."""
+        reply, answer = self._execute(program, inputs)
+        if self.torch is not None and self.torch.ATTEMPTS:  # caught or not, a banned call is the verdict
+            return {"status": "forbidden", "call": self.torch.ATTEMPTS[0],
+                    "message": f"called '{self.torch.ATTEMPTS[0]}', which is not allowed "
+                                                      "on the torch track: write it from scratch"}, None
+        return reply, answer
+
+    def _execute(self, program: dict, inputs):
         fn = self.functions[program["fn"]]
         tree = program["returns"]
         kind = program.get("kind", "call")
         memory = bool(program.get("memory"))
+        if self.torch is not None:
+            params = next((ep["params"] for ep in self.entry_points if ep["name"] == program["fn"]), [])
+            inputs = self.torch.call_inputs(inputs, params)
         inputs = programs.with_generators(inputs)
         if program.get("trace") is not None and kind == "call":  # for diagnosis only: see tracing.py
             return self.tracing.run_traced(fn, inputs, self.filename, program["trace"])
@@ -205,6 +238,8 @@ class Child:
         try:
             results = programs.call_program(fn, kind, inputs, self.answers.AnswerError, self.answers.describe(tree))
             elapsed = time.perf_counter() - t0
+            if self.torch is not None:
+                results = self.torch.to_numpy(results, self.answers.AnswerError)
         except self.answers.AnswerError as exc:
             return {"status": "bad-answer", "message": str(exc)}, None
         except ForbiddenImport as exc:

@@ -112,7 +112,7 @@ PACKAGE_DIRS = ("/usr/lib/python3/dist-packages", "/usr/lib/python3*/site-packag
                 "/usr/share/python3*/site-packages")
 
 
-def view() -> tuple[list[str], list[str], list[str]]:
+def view(torch: bool = False) -> tuple[list[str], list[str], list[str]]:
     """The sandbox's file system: (read-only binds, folders hidden under an empty
     tmpfs, NumPy's folders to bind back inside a hidden one).
 
@@ -120,7 +120,8 @@ def view() -> tuple[list[str], list[str], list[str]]:
     NumPy. Every site-packages and dist-packages folder is hidden, the interpreter's
     own included, and NumPy alone is bound back: no interpreter inside the view can
     import a banned package, and no banned package's shared library is there for
-    ctypes to load.
+    ctypes to load. On the torch track (``torch``), torch and what it needs are bound
+    back too (:func:`mhajudge.track.torch_folders`), and only then.
     """
     import glob
 
@@ -128,6 +129,10 @@ def view() -> tuple[list[str], list[str], list[str]]:
     numpy = _numpy_dir()
     numpy_dirs = [str(numpy)] + ([str(numpy.with_name("numpy.libs"))]  # the wheel's OpenBLAS
                                  if numpy.with_name("numpy.libs").is_dir() else [])
+    if torch:
+        from ..track import torch_folders
+
+        numpy_dirs += [d for d in torch_folders() if d not in numpy_dirs]
     binds = [r for r in SYSTEM_ROOTS if os.path.exists(r)] + [str(stdlib)]
     binds += sorted(str(p) for p in (Path(sys.base_prefix) / "lib").glob("libpython*.so*"))  # a shared build
     binds.append(sys.executable)
@@ -141,7 +146,7 @@ def view() -> tuple[list[str], list[str], list[str]]:
         [d for d in numpy_dirs if any(d.startswith(h + "/") for h in hidden)]
 
 
-def bwrap_prefix(child_files: list[Path]) -> list[str]:
+def bwrap_prefix(child_files: list[Path], torch: bool = False) -> list[str]:
     """The command that runs the child inside bubblewrap.
 
     As root, bubblewrap mounts with root's rights and no user namespace, and the
@@ -154,7 +159,7 @@ def bwrap_prefix(child_files: list[Path]) -> list[str]:
         namespaces = ["--unshare-all"]
     cmd = [shutil.which("bwrap") or "bwrap", *namespaces, "--die-with-parent", "--new-session",
            "--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp"]
-    binds, hidden, numpy_again = view()
+    binds, hidden, numpy_again = view(torch)
     roots = binds
     # Parent folders bubblewrap would create as 0700 (so the dropped uid could
     # not walk through e.g. /root to a Python installed there): make them 0755.

@@ -183,7 +183,10 @@ def _from_reply(reply, payload, program: dict, measured: dict, leaves: set[str] 
             raise Malformed("the exception is not a builtin class")
         return RunResult("raised", message=message, exception=exception)
     if status == "forbidden":
-        module = _module(reply.get("module"))
+        module, call = _module(reply.get("module")), _module(reply.get("call"))
+        if call:  # a banned torch function (torch track)
+            return RunResult("forbidden", message=f"called '{call}', which is not allowed on the torch track: "
+                                                  "write it from scratch with tensor operations")
         return RunResult("forbidden", message=f"tried to import '{module}', which is not allowed"
                          if module else "the code tried something that is not allowed here")
     if status != "ok":
@@ -243,8 +246,9 @@ def probe_loaded(msg: dict, load_limit: float, entry_points: list[dict]) -> Load
     if reply.get("status") == "load-failed":
         verdict = reply.get("verdict") if reply.get("verdict") in LOAD_VERDICTS else "load-error"
         if verdict == "forbidden":
-            module = _module(reply.get("module"))
-            message = (f"tried to import '{module}', which is not allowed: solve it with NumPy"
+            module, call = _module(reply.get("module")), _module(reply.get("call"))
+            message = (f"called '{call}' while being imported, which is not allowed on the torch track" if call
+                       else f"tried to import '{module}', which is not allowed: solve it with NumPy"
                        if module else "the file tried to import something that is not allowed")
         else:
             message = clean(reply.get("message", ""))

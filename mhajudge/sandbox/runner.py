@@ -166,7 +166,8 @@ class Sandbox:
     """
 
     def __init__(self, file: Path, entry_points: list[dict], forbidden: list[str], limits: Limits,
-                 isolate: bool = False, within: Path | None = None, source: str | None = None):
+                 isolate: bool = False, within: Path | None = None, source: str | None = None,
+                 track: str = "numpy", torch_forbidden: list[str] | None = None):
         self.file = Path(file)
         self.entry_points = entry_points
         self.forbidden = forbidden
@@ -176,6 +177,8 @@ class Sandbox:
         self.source = source            # the file's text, when the caller has read it already
         # The name tracebacks show: as given when the caller read the text, else the real path.
         self.shown_name = str(self.file) if source is not None else None
+        self.track = track              # "numpy" or "torch" (see mhajudge.track)
+        self.torch_forbidden = list(torch_forbidden or [])
         self.proc: subprocess.Popen | None = None
         self.loaded: Loaded | None = None
         self.captures: list[_Capture] = []
@@ -212,8 +215,10 @@ class Sandbox:
             pre, _PRESTARTED = _PRESTARTED, None
             if pre is None:
                 return False
+            # Started alike: the same isolation and memory limit, and, isolated, the same view
+            # (the torch track's binds torch back in); in plain mode a track is only a load's.
             if (pre.isolate, pre.limits.memory_bytes) != (self.isolate, self.limits.memory_bytes) \
-                    or pre.proc is None or pre.proc.poll() is not None:
+                    or (self.isolate and pre.track != self.track) or pre.proc is None or pre.proc.poll() is not None:
                 _PRESTARTED = pre  # someone else's; close() at exit
                 return False
             _LIVE.discard(pre)
@@ -245,7 +250,7 @@ class Sandbox:
                str(0 if self.isolate else os.getpid()), self.tmpdir or ""]
         cwd = self.tmpdir  # bubblewrap's private /tmp when isolated
         if self.isolate:
-            cmd = isolation.bwrap_prefix(CHILD_FILES) + cmd
+            cmd = isolation.bwrap_prefix(CHILD_FILES, torch=self.track == "torch") + cmd
         # One control group for all the submission's processes, where the machine has them.
         self.group = cgroup.Group(self.limits.memory_bytes, PROCESS_LIMIT + 8)
         cmd = self.group.wrap(cmd)
@@ -271,7 +276,8 @@ class Sandbox:
         self._send({"op": "load", "file": self.shown_name or str(self.file.resolve()),
                     "source": self.source,
                     "time_limit": self.limits.load_time_s,
-                    "entry_points": self.entry_points, "forbidden": self.forbidden})
+                    "entry_points": self.entry_points, "forbidden": self.forbidden,
+                    "track": self.track, "torch_forbidden": self.torch_forbidden})
 
     def reload(self, source: str) -> None:
         """Judge a new version of the file in the same warm child (``--watch``, ``practice``).
