@@ -164,10 +164,11 @@ def _show_small_failure(cases, console):
 
     from .check import check_answer
 
-    failing = [c for c in cases if c.verdict == "wrong-answer" and c.case is not None and c.answer is not None]
+    failing = [c for c in cases if c.verdict == "wrong-answer" and c.case is not None
+               and (c.answer is not None or c.case.expect != "value")]
     samples = [c for c in failing if c.group == "sample"]
     if not samples:  # hidden cases are shown only when small
-        samples = [c for c in failing if c.case.program.get("kind") == "call" and
+        samples = [c for c in failing if c.answer is not None and c.case.program.get("kind") == "call" and
                    sum(v.size for v in c.case.args.values() if isinstance(v, np.ndarray)) <= SMALL][:1]
     first = None
     for c in samples[:SHOWN_SAMPLES]:
@@ -177,6 +178,11 @@ def _show_small_failure(cases, console):
                                          "bold"), " ", c.name))
             for line in _inputs_lines(case):
                 console.print(Text(line))
+            if case.expect != "value":  # these inputs are invalid: the answer is an exception
+                console.print(Text(f"  expected: raises {case.expect}"))
+                console.print(Text("  got: " + (clean(c.message, limit=500) if c.answer is None else "an answer")))
+                first = first or c
+                continue
             if not case.expected:  # judged by a check (a distribution): its account is printed above
                 for name, g in c.answer.items():
                     if not name.startswith("$"):

@@ -127,3 +127,29 @@ def test_a_child_started_for_another_isolation_is_not_adopted():
     assert runner._PRESTARTED is pre
     runner._close_prestarted()
     assert runner._PRESTARTED is None and pre.proc is None
+
+
+def test_a_save_that_changes_track_gets_a_new_child(tmp_path):
+    """NumPy, then the same function in PyTorch: the torch track's child is another
+    process (a child never changes track), and both versions are judged right."""
+    pytest.importorskip("torch")
+    path = tmp_path / "sol.py"
+    _save(path, CORRECT.read_text())
+    torch_version = ("import math\nimport torch\n\n"
+                     "def scaled_dot_product_attention(Q, K, V, mask=None):\n"
+                     "    scores = Q @ K.transpose(-2, -1) / math.sqrt(Q.shape[-1])\n"
+                     "    if mask is not None:\n"
+                     "        scores = scores.masked_fill(~mask, float('-inf'))\n"
+                     "    m = scores.amax(-1, keepdim=True)\n"
+                     "    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))\n"
+                     "    e = torch.exp(scores - m)\n"
+                     "    s = e.sum(-1, keepdim=True)\n"
+                     "    w = torch.where(s > 0, e / torch.where(s > 0, s, torch.ones_like(s)), torch.zeros_like(e))\n"
+                     "    return w @ V, w\n")
+    with Session(path, "sdpa") as s:
+        assert s.judge("sample").verdict == "accepted"
+        numpy_child = s.box.proc.pid
+        _save(path, torch_version)
+        report = s.judge("sample")
+        assert report.track == "torch" and s.box.proc.pid != numpy_child
+        assert report.verdict == "accepted", [c.message for c in report.cases]
