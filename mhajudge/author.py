@@ -83,7 +83,8 @@ HOOKS: dict[str, Hook] = {
 DRAFT_KEYS: dict[str, str] = {
     "args": "{param: value} for the call (required)",
     "program": '"call" (default), "repeat" (with vary) or "steps" (with steps); see mhajudge.sandbox.programs',
-    "vary": "for repeat: a list of keyword overrides, one call each (e.g. {'rng': {'$rng': seed}})",
+    "vary": "for repeat: a list of keyword overrides, one call each (e.g. {'rng': {'$rng': seed}}); "
+            "'$args': [...] replaces the positional arguments of that call",
     "steps": "for steps: a list of {args, kwargs} calls; {'$prev': i} is part i of the previous return",
     "memory": "true: measure the call's peak memory into the answer's $peak_bytes leaf",
     "expected": "the answer, or a list of accepted answers (default: the reference's)",

@@ -7,8 +7,9 @@ Programs (the only ways the judge can drive a candidate):
 
 - ``call``: one call ``fn(*args, **kwargs)``; the answer is its flattened return.
 - ``repeat``: the same call once per item of ``vary`` (each item a dict of
-  keyword overrides, e.g. a seed or ``{"$rng": seed}``); each leaf of the
-  answer is stacked along a new first axis.
+  keyword overrides, e.g. a seed or ``{"$rng": seed}``, and optionally
+  ``"$args"``, a list replacing the positional arguments); each leaf of the
+  answer is stacked along a new first axis (token ids padded, see ``answers``).
 - ``steps``: a sequence of calls; an argument ``{"$prev": i}`` is replaced by
   part ``i`` of the previous call's return value (e.g. a KV cache handed back).
   Each step keeps its own leaves, named ``step {k} {leaf}`` (``step 0 out_t``,
@@ -110,8 +111,9 @@ def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="
     args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})
     if kind == "call":
         return [fn(*args, **kwargs)]
-    if kind == "repeat":
-        return [fn(*args, **{**kwargs, **extra}) for extra in inputs["vary"]]
+    if kind == "repeat":  # an item's "$args" (a list) replaces the positional arguments for that call
+        return [fn(*extra.get("$args", args), **{**kwargs, **{k: v for k, v in extra.items() if k != "$args"}})
+                for extra in inputs["vary"]]
     if kind == "steps":
         results, prev = [], None
         for step in inputs["steps"]:
