@@ -90,8 +90,8 @@ def to_array(value, name: str, integer: bool = False) -> np.ndarray:
 
 def _id_list(value, name: str) -> np.ndarray:
     """One list of token ids as a 1-D int64 array."""
-    if isinstance(value, np.ndarray) and value.ndim == 1 and value.dtype.kind in "iu":
-        arr = value.astype(np.int64)
+    if isinstance(value, np.ndarray) and value.ndim == 1 and (value.dtype.kind in "iu" or value.size == 0):
+        arr = value.astype(np.int64)  # np.array([]) is float64: an empty list of ids all the same
     elif type(value) in (list, tuple):
         if len(value) > MAX_IDS:
             raise AnswerError(f"{name}: more than {MAX_IDS} token ids")

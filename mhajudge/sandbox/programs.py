@@ -37,6 +37,7 @@ except ImportError:  # in the child, loaded by path beside this file
 PEAK_LEAF = "$peak_bytes"  # the answer leaf a memory-bound check reads (the judge fills it)
 TIMES_LEAF = "$step_times"  # per-call times of a timed steps program (see time_steps)
 _clock = time.perf_counter  # taken before any candidate code can replace time.perf_counter
+_cpu_clock = time.process_time  # the CPU time of this process: what a busy machine's other work does not inflate
 
 # Taken when this file loads, before any candidate code exists: the builtin exception
 # classes by identity, so a class the candidate names "ValueError" is not one.
@@ -117,12 +118,13 @@ def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="
     if kind == "steps":
         results, prev = [], None
         for step in inputs["steps"]:
+            feeds = any(isinstance(a, dict) and "$prev" in a for a in step["args"])
+            if feeds and not isinstance(prev, (tuple, list)):  # only a return fed back must be a tuple
+                raise answer_error(f"step {len(results) - 1} returned a {type(prev).__name__}, "
+                                   f"expected a tuple {describe}")
             step_args = [prev[a["$prev"]] if isinstance(a, dict) and "$prev" in a else a
                          for a in step["args"]]
             prev = fn(*step_args, **step.get("kwargs", {}))
-            if not isinstance(prev, (tuple, list)):
-                raise answer_error(f"step {len(results)} returned a {type(prev).__name__}, "
-                                f"expected a tuple {describe}")
             results.append(prev)
         return results
     raise ValueError(f"unknown program kind {kind!r}")
@@ -147,10 +149,19 @@ def extra_leaf_names(program: dict, inputs: dict) -> set[str]:
     return names
 
 
-def time_steps(fn, inputs: dict, results: list, rounds: int):
-    """Per-step times of a ``steps`` program, the least of ``rounds`` timings of each
-    (every round calls every step once, in order, so slow spells of a busy machine
-    fall on all the steps alike and the least time is the steady one). A step's
+STEPS_BUDGET_S = 0.5  # a timed steps program keeps adding rounds until this long has passed
+
+
+def time_steps(fn, inputs: dict, results: list, rounds: int, budget: float = STEPS_BUDGET_S, most: int = 50):
+    """Per-step times of a ``steps`` program, the least of at least ``rounds`` timings of
+    each, more rounds (up to ``most``) until ``budget`` seconds have passed (every round
+    calls every step once, in order, so the timings of each step are spread over the
+    whole window: a slow spell of a busy machine cannot cover all of them, and the
+    least time is the steady one). Times are this process's CPU time
+    (``time.process_time``), which other processes competing for the cores do not
+    inflate, as they inflate wall time (the child runs one BLAS thread; work a
+    candidate hands to another process is not counted, which only flatters its own
+    timing, never its answer). A step's
     ``$prev`` arguments are the first run's ``results``. Returns a float64 array
     (the answer's :data:`TIMES_LEAF`). The judge times the reference with this same
     function, at the time it checks the candidate's."""
@@ -161,11 +172,13 @@ def time_steps(fn, inputs: dict, results: list, rounds: int):
         args = [results[k - 1][a["$prev"]] if isinstance(a, dict) and "$prev" in a else a for a in step["args"]]
         calls.append((args, step.get("kwargs", {})))
     best = [float("inf")] * len(calls)
-    for _ in range(max(1, int(rounds))):
+    start_all, done = _clock(), 0
+    while done < max(1, int(rounds)) or (_clock() - start_all < budget and done < most):
+        done += 1
         for k, (args, kwargs) in enumerate(calls):
-            start = _clock()
+            start = _cpu_clock()
             fn(*args, **kwargs)
-            best[k] = min(best[k], _clock() - start)
+            best[k] = min(best[k], _cpu_clock() - start)
     return np.asarray(best, dtype=np.float64)
 
 
