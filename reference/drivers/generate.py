@@ -29,7 +29,7 @@ from mhajudge.author import TIMES_LEAF, Outcome, SpecError, check_answer, step_l
 MARGIN = 1e-4
 TRIES = 200
 ROUNDS = 3
-EXCESS = 0.4
+EXCESS = 0.45
 RATIO = 3.0
 
 
