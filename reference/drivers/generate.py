@@ -4,7 +4,9 @@
 reference's. Models are redrawn until, at every generated position, the largest
 logit leads the second by at least ``MARGIN`` (computed here by full recomputation,
 without a cache, another way than the reference), so float rounding never picks
-the token; ``separates`` names mistakes whose tokens must differ from the right ones.
+the token; ``separates`` names mistakes whose tokens must differ from the right ones;
+``embed_scale`` shrinks the embeddings (a variance near eps makes eps matter) and
+``scale`` sharpens the attention (scores in the hundreds overflow an unstable softmax).
 
 ``scaling`` is one case of several generations of growing length ``T`` (a ``steps``
 program, one call per length, each timed in the child as the least of ``ROUNDS``
@@ -38,9 +40,9 @@ def _pick(params, name, index, default=None):
     return value[index % len(value)] if isinstance(value, list) and name not in ("separates", "lengths") else value
 
 
-def model(rng, V, E, max_positions, scale):
+def model(rng, V, E, max_positions, scale, embed_scale=1.0):
     r = lambda *shape, s=1.0: s * rng.standard_normal(shape)  # noqa: E731
-    return {"embed": r(V, E), "pos": r(max_positions, E, s=0.7),
+    return {"embed": r(V, E, s=embed_scale), "pos": r(max_positions, E, s=0.7 * embed_scale),
             "W_q": r(E, E, s=scale / np.sqrt(E)), "W_k": r(E, E, s=scale / np.sqrt(E)),
             "W_v": r(E, E, s=1 / np.sqrt(E)), "W_o": r(E, E, s=1 / np.sqrt(E)),
             "ln1_gamma": 1 + r(E, s=0.1), "ln1_beta": r(E, s=0.1),
@@ -85,7 +87,8 @@ def _draw(rng, params, index, n_max):
     H = int(_pick(params, "H", index, 2))
     P = int(_pick(params, "P", index, 3))
     scale = float(_pick(params, "scale", index, 1.0))
-    p = model(rng, V, E, int(_pick(params, "max_positions", index, P + n_max + 4)), scale)
+    p = model(rng, V, E, int(_pick(params, "max_positions", index, P + n_max + 4)), scale,
+              float(_pick(params, "embed_scale", index, 1.0)))
     prompt = rng.integers(0, V, size=P).astype(np.int64)
     return p, prompt, H
 

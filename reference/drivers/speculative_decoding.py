@@ -17,7 +17,8 @@ changes them) and checks, in the judge, against the exact law of the output
 
 Generator params: ``vocab``, ``k`` (draft length), ``draws``, ``scale`` (of the
 target's logits), ``near`` (in [0, 1): the draft is ``near * p + (1 - near) * noise``,
-so most drafts are accepted), ``zeros`` (tokens each target row gives probability
+so most drafts are accepted; ``equal``: the draft's rows are the target's, so every
+draft is accepted), ``zeros`` (tokens each target row gives probability
 0, as a top-k target does), ``separates`` (mistake ids the case must expose:
 drawn from the mistake's law, ``n`` draws fail all but surely, ``stats.separates``),
 ``seed`` (fixed, for samples).
@@ -60,6 +61,8 @@ def _distributions(rng, params, index, k, V):
         if zeros:
             row[rng.choice(V, size=zeros, replace=False)] = 0.0
             row /= row.sum()
+    if params.get("equal"):
+        return p[:k].copy(), p
     noise = _softmax(scale * rng.standard_normal((k, V)))
     q = near * p[:k] + (1 - near) * noise
     q = q / q.sum(-1, keepdims=True)
