@@ -148,9 +148,7 @@ def honest_peak(claimed: int | None, measured: dict, answer_bytes: int) -> int:
 def expected_leaves(program: dict, inputs: dict) -> set[str]:
     """The names of the parts an honest answer to ``program`` has (see :mod:`.programs`)."""
     from .answers import leaves
-    from .programs import step_leaf
-
-    from .programs import extra_leaf_names
+    from .programs import extra_leaf_names, step_leaf
 
     names = leaves(program["returns"])
     if program.get("kind") == "steps":
