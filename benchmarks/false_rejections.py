@@ -1,6 +1,7 @@
 """How often is a correct solution rejected? Measured, not argued.
 
-Judges the reference solution of each random problem (sampling, attention-block)
+Judges the reference solution of each random problem (sampling, attention-block,
+speculative-decoding)
 under many different ``MHAJUDGE_SECRET`` values; each secret gives every hidden case
 new seeds (new logits, new seed lists, new generators). A correct solution must be
 accepted every time. Prints, per problem, how many runs and how many hidden cases were
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 from mhajudge import bank  # noqa: E402
 from mhajudge.judge import judge_file  # noqa: E402
 
-RANDOM_PROBLEMS = ["sampling", "attention-block"]
+RANDOM_PROBLEMS = ["sampling", "attention-block", "speculative-decoding"]
 
 
 def judge_one(problem_id: str, secret: str):

@@ -35,9 +35,11 @@ from dataclasses import dataclass
 from .check import Outcome, check_answer, compare, compare_leaf
 from .errors import SpecError
 from .generators import tensors
-from .sandbox.programs import PEAK_LEAF, step_leaf
+from .sandbox.models import CALLS_LEAF, ROWS_LEAF
+from .sandbox.programs import PEAK_LEAF, TIMES_LEAF, step_leaf, time_steps
 
 __all__ = ["Outcome", "check_answer", "compare", "compare_leaf", "SpecError", "tensors", "PEAK_LEAF", "step_leaf",
+           "CALLS_LEAF", "ROWS_LEAF", "TIMES_LEAF", "time_steps", "model",
            "HOOKS", "DRAFT_KEYS", "check_module", "check_draft"]
 
 
@@ -99,13 +101,32 @@ HOOKS: dict[str, Hook] = {
 DRAFT_KEYS: dict[str, str] = {
     "args": "{param: value} for the call (required)",
     "program": '"call" (default), "repeat" (with vary) or "steps" (with steps); see mhajudge.sandbox.programs',
-    "vary": "for repeat: a list of keyword overrides, one call each (e.g. {'rng': {'$rng': seed}})",
+    "vary": "for repeat: a list of keyword overrides, one call each (e.g. {'rng': {'$rng': seed}}); "
+            "'$args': [...] replaces the positional arguments of that call",
     "steps": "for steps: a list of {args, kwargs} calls; {'$prev': i} is part i of the previous return",
     "memory": "true: measure the call's peak memory into the answer's $peak_bytes leaf",
     "expected": "the answer, or a list of accepted answers (default: the reference's)",
     "check": "the name of a function in CHECKS that replaces the tolerance comparison",
     "meta": "anything the check needs",
+    "times": "for steps: time each step, the least of this many rounds, into the answer's $step_times leaf",
 }
+
+
+def model(kind: str, **arrays) -> dict:
+    """An argument that is a function of the judge's, built from plain arrays.
+
+    ``model("recurrent", embed=..., W_h=..., W_out=..., bias=...)`` is the marker
+    ``{"$model": {...}}``: the wire carries the arrays, and the child (for the
+    candidate) and the judge (for the reference and the mistakes) each build the
+    function from them (``mhajudge/sandbox/models.py``: the kinds, the checks on
+    hostile calls). No callable crosses the process boundary and no expected value
+    enters the child. The candidate's answer gets two leaves, :data:`CALLS_LEAF`
+    (``$model_calls``) and :data:`ROWS_LEAF` (``$model_rows``), the number of calls
+    and of prefixes asked for, counted before any repeat for timing; a custom check
+    reads them (the reference's expected answer has none; the default comparison
+    ignores them). See ``reference/drivers/beam_search.py``.
+    """
+    return {"$model": {"kind": kind, **arrays}}
 
 
 # -- the check ---------------------------------------------------------------------

@@ -17,7 +17,13 @@ call's arguments, or a *draft* dict that takes full control of a case:
   reference run through the same program);
 - ``check``: the name of a function in the drivers module's ``CHECKS`` used
   instead of the tolerance comparison;
-- ``meta``: anything that check needs.
+- ``meta``: anything that check needs;
+- ``times``: for ``steps``, time each step (the least of that many rounds) into
+  the answer's ``$step_times`` leaf.
+
+An argument ``{"$model": {...}}`` is a function of the judge's built from arrays
+on each side (:mod:`mhajudge.sandbox.models`); the candidate's answer then has
+the leaves ``$model_calls`` and ``$model_rows``.
 """
 
 from __future__ import annotations
@@ -154,6 +160,8 @@ def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np
         if extra in draft:
             inputs[extra] = draft[extra]
     program = {"kind": kind, "fn": g.call, "returns": ep.returns, "memory": bool(draft.get("memory"))}
+    if draft.get("times"):
+        program["times"] = int(draft["times"])
     tolerance = g.tolerance or problem.tolerance.get(g.dtype, problem.tolerance["float64"])
     case = Case(index=index, name=name, group=g.group, fn=g.call, args=args, program=program,
                 inputs=inputs, dtype=g.dtype, expect=g.expect, tolerance=tolerance,

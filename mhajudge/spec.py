@@ -145,8 +145,8 @@ class _Reader:
 def _check_tree(r: _Reader, key, tree):
     if isinstance(tree, str):
         name, _, kind = tree.partition(":")
-        if not name.isidentifier() or kind not in ("", "int"):
-            r.fail(key, f"{tree!r} is not a leaf name (write `output` or `token:int`)")
+        if not name.isidentifier() or kind not in ("", "int", "ids"):
+            r.fail(key, f"{tree!r} is not a leaf name (write `output`, `token:int` or `tokens:ids`)")
         return
     if isinstance(tree, list):
         for i, sub in enumerate(tree):

@@ -97,10 +97,18 @@ def _show_sample(problem, con) -> None:
     con.print(f"\n[bold]Worked sample[/bold]: {case.name}")
     with np.printoptions(precision=4, suppress=True):
         for k, v in case.args.items():
-            con.print(Text(f"  {k} = {np.array2string(v, prefix='  ' + ' ' * (len(k) + 3)) if isinstance(v, np.ndarray) else repr(v)}"))
+            if isinstance(v, dict) and set(v) == {"$model"}:  # a function of the judge's (sandbox/models.py)
+                shown = f"(the judge's {v['$model'].get('kind', '')} model, {len(v['$model'].get('embed', []))} tokens)"
+            elif isinstance(v, dict) and v and all(isinstance(a, np.ndarray) for a in v.values()):
+                shown = "{" + ", ".join(f"{n!r}: array {a.shape}" for n, a in v.items()) + "}"  # weights: shapes
+            else:
+                shown = np.array2string(v, prefix='  ' + ' ' * (len(k) + 3)) if isinstance(v, np.ndarray) else repr(v)
+            con.print(Text(f"  {k} = {shown}"))
         if case.expected:
             for name, v in case.expected[0].items():
                 con.print(Text(f"  -> {name} = {np.array2string(v, prefix='  ' + ' ' * (len(name) + 6))}"))
+        elif case.expect == "value":  # a random answer: judged on the law of many calls
+            con.print("  -> judged on the distribution of many calls (see How it is judged)")
         else:
             con.print(f"  -> raises {case.expect}")
 

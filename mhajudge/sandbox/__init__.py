@@ -37,6 +37,12 @@ during the calls (``tracemalloc``) is reported as ``peak_bytes``; the judge adds
 larger of it and the peak resident memory measured from outside to the answer as
 the leaf ``$peak_bytes`` (an int64 scalar), which a problem's custom check reads;
 the default comparison ignores leaves it does not expect.
+
+Models and timings: inputs may hold ``{"$model": {...}}``, a function of the
+judge's built from plain arrays on each side (:mod:`.models`); the child adds its
+usage to the answer as the leaves ``$model_calls`` and ``$model_rows``. A ``steps``
+program may set ``"times": rounds``: the child adds ``$step_times``, each step's
+least time over that many rounds (:func:`.programs.time_steps`).
 """
 
 from pathlib import Path
@@ -44,7 +50,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "child.py"
 # The files the child loads: all that is bound into an isolated view of the judge.
-CHILD_FILES = [HERE / f"{name}.py" for name in ("child", "wire", "answers", "programs", "guard", "fork",
+CHILD_FILES = [HERE / f"{name}.py" for name in ("child", "wire", "answers", "programs", "models", "guard", "fork",
                                                        "tracing", "torch_track")]
 # Where an isolated view holds them: a folder named for nothing importable, so no
 # `mhajudge` package can be pieced together from the folders around them.

@@ -31,7 +31,8 @@ def _load_sibling(name: str):
 
 
 # The child's own modules, loaded by path (the mhajudge package is not importable here).
-# programs first: it takes the builtin exception classes before any candidate code runs.
+# programs first: it takes the builtin exception classes before any candidate code runs
+# (and loads models, the judge's functions built from arrays, beside it).
 programs = _load_sibling("programs")
 guard = _load_sibling("guard")
 fork = _load_sibling("fork")
@@ -238,6 +239,7 @@ class Child:
         try:
             results = programs.call_program(fn, kind, inputs, self.answers.AnswerError, self.answers.describe(tree))
             elapsed = time.perf_counter() - t0
+            extra = programs.extra_leaves(fn, program, inputs, results)  # a model's usage, a steps program's times
             if self.torch is not None:
                 results = self.torch.to_numpy(results, self.answers.AnswerError)
         except self.answers.AnswerError as exc:
@@ -269,6 +271,7 @@ class Child:
                     "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}, None
         try:
             answer = programs.shape_answer(results, kind, tree, self.answers)  # copies: later calls cannot alter it
+            answer.update(extra)
         except self.answers.AnswerError as exc:
             return {"status": "bad-answer", "message": str(exc)}, None
         if kind == "call" and not memory:

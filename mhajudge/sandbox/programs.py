@@ -7,8 +7,9 @@ Programs (the only ways the judge can drive a candidate):
 
 - ``call``: one call ``fn(*args, **kwargs)``; the answer is its flattened return.
 - ``repeat``: the same call once per item of ``vary`` (each item a dict of
-  keyword overrides, e.g. a seed or ``{"$rng": seed}``); each leaf of the
-  answer is stacked along a new first axis.
+  keyword overrides, e.g. a seed or ``{"$rng": seed}``, and optionally
+  ``"$args"``, a list replacing the positional arguments); each leaf of the
+  answer is stacked along a new first axis (token ids padded, see ``answers``).
 - ``steps``: a sequence of calls; an argument ``{"$prev": i}`` is replaced by
   part ``i`` of the previous call's return value (e.g. a KV cache handed back).
   Each step keeps its own leaves, named ``step {k} {leaf}`` (``step 0 out_t``,
@@ -23,7 +24,20 @@ import builtins
 import time
 import traceback
 
+try:
+    from . import models  # in the judge, part of the package
+except ImportError:  # in the child, loaded by path beside this file
+    import importlib.util as _util
+    import os as _os
+
+    _spec = _util.spec_from_file_location("_mhajudge_models", _os.path.join(_os.path.dirname(__file__), "models.py"))
+    models = _util.module_from_spec(_spec)
+    _spec.loader.exec_module(models)
+
 PEAK_LEAF = "$peak_bytes"  # the answer leaf a memory-bound check reads (the judge fills it)
+TIMES_LEAF = "$step_times"  # per-call times of a timed steps program (see time_steps)
+_clock = time.perf_counter  # taken before any candidate code can replace time.perf_counter
+_cpu_clock = time.process_time  # the CPU time of this process: what a busy machine's other work does not inflate
 
 # Taken when this file loads, before any candidate code exists: the builtin exception
 # classes by identity, so a class the candidate names "ValueError" is not one.
@@ -67,7 +81,8 @@ def describe_exception(exc: BaseException, filename: str) -> dict:
 
 
 def with_generators(value, copy_arrays: bool = False):
-    """``{"$rng": seed}`` anywhere in the inputs becomes ``np.random.default_rng(seed)``.
+    """``{"$rng": seed}`` anywhere in the inputs becomes ``np.random.default_rng(seed)``,
+    and ``{"$model": {...}}`` the judge's function built from those arrays (:mod:`models`).
 
     The wire sends such a marker as a plain dict, so each side makes the generators
     itself, a fresh one per marker (e.g. one per item of a ``repeat`` program's
@@ -80,6 +95,8 @@ def with_generators(value, copy_arrays: bool = False):
     if isinstance(value, dict):
         if set(value) == {"$rng"}:
             return np.random.default_rng(value["$rng"])
+        if models.is_marker(value):  # a judge-owned function built from arrays (models.py)
+            return models.build(value)
         return {k: with_generators(v, copy_arrays) for k, v in value.items()}
     if isinstance(value, list):
         return [with_generators(v, copy_arrays) for v in value]
@@ -95,20 +112,74 @@ def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="
     args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})
     if kind == "call":
         return [fn(*args, **kwargs)]
-    if kind == "repeat":
-        return [fn(*args, **{**kwargs, **extra}) for extra in inputs["vary"]]
+    if kind == "repeat":  # an item's "$args" (a list) replaces the positional arguments for that call
+        return [fn(*extra.get("$args", args), **{**kwargs, **{k: v for k, v in extra.items() if k != "$args"}})
+                for extra in inputs["vary"]]
     if kind == "steps":
         results, prev = [], None
         for step in inputs["steps"]:
+            feeds = any(isinstance(a, dict) and "$prev" in a for a in step["args"])
+            if feeds and not isinstance(prev, (tuple, list)):  # only a return fed back must be a tuple
+                raise answer_error(f"step {len(results) - 1} returned a {type(prev).__name__}, "
+                                   f"expected a tuple {describe}")
             step_args = [prev[a["$prev"]] if isinstance(a, dict) and "$prev" in a else a
                          for a in step["args"]]
             prev = fn(*step_args, **step.get("kwargs", {}))
-            if not isinstance(prev, (tuple, list)):
-                raise answer_error(f"step {len(results)} returned a {type(prev).__name__}, "
-                                f"expected a tuple {describe}")
             results.append(prev)
         return results
     raise ValueError(f"unknown program kind {kind!r}")
+
+
+def extra_leaves(fn, program: dict, inputs: dict, results: list) -> dict:
+    """Leaves the child adds to the candidate's answer (see :func:`extra_leaf_names`):
+    the usage of the judge's models in the (built) inputs, counted before anything
+    calls ``fn`` again, then, for a steps program with ``"times": rounds``, the
+    per-step times (:func:`time_steps`)."""
+    extra = models.usage(inputs)
+    if program.get("kind") == "steps" and program.get("times"):
+        extra[TIMES_LEAF] = time_steps(fn, inputs, results, program["times"])
+    return extra
+
+
+def extra_leaf_names(program: dict, inputs: dict) -> set[str]:
+    """The names :func:`extra_leaves` adds for this program and these (wire) inputs."""
+    names = set(models.LEAVES) if models.has_marker(inputs) else set()
+    if program.get("kind") == "steps" and program.get("times"):
+        names.add(TIMES_LEAF)
+    return names
+
+
+STEPS_BUDGET_S = 0.5  # a timed steps program keeps adding rounds until this long has passed
+
+
+def time_steps(fn, inputs: dict, results: list, rounds: int, budget: float = STEPS_BUDGET_S, most: int = 50):
+    """Per-step times of a ``steps`` program, the least of at least ``rounds`` timings of
+    each, more rounds (up to ``most``) until ``budget`` seconds have passed (every round
+    calls every step once, in order, so the timings of each step are spread over the
+    whole window: a slow spell of a busy machine cannot cover all of them, and the
+    least time is the steady one). Times are this process's CPU time
+    (``time.process_time``), which other processes competing for the cores do not
+    inflate, as they inflate wall time (the child runs one BLAS thread; work a
+    candidate hands to another process is not counted, which only flatters its own
+    timing, never its answer). A step's
+    ``$prev`` arguments are the first run's ``results``. Returns a float64 array
+    (the answer's :data:`TIMES_LEAF`). The judge times the reference with this same
+    function, at the time it checks the candidate's."""
+    import numpy as np
+
+    calls = []
+    for k, step in enumerate(inputs["steps"]):
+        args = [results[k - 1][a["$prev"]] if isinstance(a, dict) and "$prev" in a else a for a in step["args"]]
+        calls.append((args, step.get("kwargs", {})))
+    best = [float("inf")] * len(calls)
+    start_all, done = _clock(), 0
+    while done < max(1, int(rounds)) or (_clock() - start_all < budget and done < most):
+        done += 1
+        for k, (args, kwargs) in enumerate(calls):
+            start = _cpu_clock()
+            fn(*args, **kwargs)
+            best[k] = min(best[k], _cpu_clock() - start)
+    return np.asarray(best, dtype=np.float64)
 
 
 REPEAT_BUDGET_S = 0.02  # a call quicker than this is timed as the median of repeats
@@ -148,8 +219,11 @@ def shape_answer(results: list, kind: str, tree, answers) -> dict:
     if kind == "steps":
         return {step_leaf(k, name): value for k, flat in enumerate(flats) for name, value in flat.items()}
     stacked = {}
+    ids = {name for name, kind in answers.kinds(tree).items() if kind == "ids"}
     for name in flats[0]:
         parts = [f[name] for f in flats]
+        if name in ids and len({p.shape for p in parts}) != 1:
+            parts = answers.pad_ids(parts)  # token lists of different lengths: padded with -1
         if len({p.shape for p in parts}) != 1:
             shapes = ", ".join(sorted({str(p.shape) for p in parts}))
             raise answers.AnswerError(f"{name}: the shape changes from call to call: {shapes}")

@@ -148,12 +148,13 @@ def honest_peak(claimed: int | None, measured: dict, answer_bytes: int) -> int:
 def expected_leaves(program: dict, inputs: dict) -> set[str]:
     """The names of the parts an honest answer to ``program`` has (see :mod:`.programs`)."""
     from .answers import leaves
-    from .programs import step_leaf
+    from .programs import extra_leaf_names, step_leaf
 
     names = leaves(program["returns"])
     if program.get("kind") == "steps":
-        return {step_leaf(k, n) for k in range(len(inputs.get("steps", []))) for n in names}
-    return set(names)
+        return {step_leaf(k, n) for k in range(len(inputs.get("steps", []))) for n in names} | \
+            extra_leaf_names(program, inputs)
+    return set(names) | extra_leaf_names(program, inputs)
 
 
 def case_result(out: dict, payload, program: dict, limit: float, leaves: set[str] | None = None) -> RunResult:
