@@ -28,7 +28,7 @@ def write(tmp_path, data, name="sdpa.yaml"):
     (lambda d: d["entry_points"][0].update(params=["Q", "K", "V", "mask=None", "1x"]),
      "problems/sdpa.yaml: entry_points[0].params[4]: '1x' is not `name` or `name=default`"),
     (lambda d: d["samples"][0]["args"].update(W=[1.0]), "problems/sdpa.yaml: samples[0].args.W: is not a parameter"),
-    (lambda d: d["mistakes"].append("no-such-mistake"), "problems/sdpa.yaml: mistakes[6]: 'no-such-mistake' is not in"),
+    (lambda d: d["mistakes"].append("no-such-mistake"), "problems/sdpa.yaml: mistakes[9]: 'no-such-mistake' is not in"),
     (lambda d: d["hidden"][0].update(dtype="float16"), "problems/sdpa.yaml: hidden[0].dtype: must be one of"),
 ])
 def test_field_errors(tmp_path, edit, message):
