@@ -209,3 +209,18 @@ def test_every_sampling_case_separates_the_mistakes_it_names(secret):
             assert stats.separates(wrong, right.probs, n), (case.name, mistake)
             separated += 1
     assert separated >= 10
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+def _oracle_sample(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
+    """torch_law's distribution, drawn by torch.multinomial from a generator seeded with ``seed``
+    (the same law as the reference's draws, not the same draws)."""
+    if temperature < 0 or (top_k is not None and top_k < 1) or (top_p is not None and not 0 < top_p <= 1):
+        raise ValueError("invalid argument")
+    probs = torch.from_numpy(torch_law(np.asarray(logits, np.float64), temperature, top_k, top_p))
+    gen = torch.Generator()
+    gen.manual_seed(seed) if seed is not None else gen.seed()
+    return int(torch.multinomial(probs, 1, generator=gen))
+
+
+ORACLE = {"sample_token": _oracle_sample}
