@@ -147,7 +147,7 @@ def _draft(problem: Problem, g: CaseGroup, i: int, seed, drivers) -> dict:
 
 def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np) -> Case:
     ep = problem.entry(g.call)
-    args = draft["args"]
+    args = {k: v for k, v in draft["args"].items() if k not in g.omit}   # omitted: the callee's default
     kind = draft.get("program", "call")
     inputs = split_call(problem, g.call, args)
     for extra in ("vary", "steps"):
