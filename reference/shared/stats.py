@@ -85,15 +85,7 @@ def gammaincc(a: float, x: float) -> float:
         return 1.0
     log_prefactor = -x + a * math.log(x) - math.lgamma(a)
     if x < a + 1:
-        term = total = 1.0 / a
-        n = a
-        for _ in range(100_000):
-            n += 1
-            term *= x / n
-            total += term
-            if abs(term) < abs(total) * 1e-17:
-                break
-        return max(0.0, 1.0 - total * math.exp(log_prefactor))
+        return max(0.0, 1.0 - _lower_series(a, x))
     tiny = 1e-300
     b = x + 1 - a
     c, d = 1 / tiny, 1 / b
@@ -240,6 +232,11 @@ def gammainc(a: float, x: float) -> float:
         return 0.0
     if x >= a + 1:
         return 1.0 - gammaincc(a, x)
+    return _lower_series(a, x)
+
+
+def _lower_series(a: float, x: float) -> float:
+    """``P(a, x)`` by its power series (converges fast for ``x < a + 1``)."""
     term = total = 1.0 / a
     n = a
     for _ in range(100_000):
