@@ -15,6 +15,11 @@ Drivers and mistakes modules import what they need from here, and only from here
 
     from mhajudge.author import Outcome, compare, PEAK_LEAF, step_leaf
 
+A case group may also say ``omit: [param, ...]``: those optional parameters are
+left out of the call (whatever the generator drew), so the callee's defaults are
+judged (``omit: [dropout_p, training, rng]``); naming a required parameter is a
+:class:`SpecError`.
+
 The written guide, with a worked example, is ``reference/README.md``.
 """
 
