@@ -91,9 +91,11 @@ def materialize(value):
 
 def run_reference(fn, program: dict, inputs: dict) -> dict:
     """Run trusted code (the reference or a mistake) the way the child runs the candidate."""
-    from .sandbox.programs import call_program, shape_answer
+    from .sandbox.programs import call_program, poison_free_memory, shape_answer
 
     kind = program.get("kind", "call")
+    if kind != "repeat":  # as the child does before the candidate's call
+        poison_free_memory()
     results = call_program(fn, kind, materialize(inputs), answers.AnswerError)
     return shape_answer(results, kind, program["returns"], answers)
 
