@@ -245,3 +245,5 @@ def test_the_power_case_catches_a_law_raised_to_1_05():
         q = p ** 1.05 / np.sum(p ** 1.05)
         assert stats.power_miss(q, p, len(case.meta["seeds"])) <= 1e-6
         assert len(case.meta["seeds"]) <= 40000
+        from mhajudge.sandbox import wire
+        assert len(wire.pack({"op": "case"}, case.inputs)) < wire.MAX_HEADER   # the seeds fit in one frame header
