@@ -57,7 +57,7 @@ def test_a_generic_mutant_the_hidden_cases_let_through_is_a_warning(tmp_path):
         "hidden", [g for g in spec["hidden"] if g["name"] != "large scores"]))
     code, out, err = run_cli("validate", path)
     assert "warning:" in out and "max( -> min(" in out, out[-3000:]
-    assert code == 2  # the named mistake unstable-softmax gets through as well: still an error
+    assert code == 0 and "sdpa: ok" in out  # a warning, not an error: the mutant may be equivalent
 
 
 def test_the_bank_spec_leaves_no_generic_mutant_of_sdpa_alive():
