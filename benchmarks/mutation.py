@@ -307,6 +307,12 @@ def main() -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="also list the rejected mutants")
     args = parser.parse_args()
     os.environ["MHAJUDGE_NO_RECORD"] = "1"
+    try:  # the oracles' PyTorch on one thread: the machine is shared, and its spinning threads cost more than they give
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
     kinds = tuple(k for k in args.kinds.split(",") if k)
     unknown = set(kinds) - set(mutation.KINDS)
     if unknown:
