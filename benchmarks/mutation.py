@@ -223,6 +223,9 @@ def differs(got, want, alts, case, inputs) -> str:
         for idx in same.values():
             if len(idx) > 1 and np.all(w[idx] == w[idx[0]]) and not np.all(g[idx] == g[idx[0]]):
                 return f"{name}: the same inputs (seed) give different draws"
+        # the law: one draw per distinct input (seed), every draw where the inputs fix nothing (seed=None)
+        first = sorted(i for idx in same.values() for i in (idx[:1] if np.all(w[idx] == w[idx[0]]) else idx))
+        g, w = g[first], w[first]
         if w.dtype.kind in "iu":
             p = _g_homogeneity(g.astype(np.int64).ravel(), w.astype(np.int64).ravel())
             if p < LEVEL:
