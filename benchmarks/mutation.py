@@ -13,7 +13,7 @@ implementation}, see reference/README.md) is run on a broad battery and the muta
 answers compared with the oracle's within the case's tolerance. The battery is the
 hidden cases drawn under other secrets, and each deterministic one (a) with its first float
 array scaled by +-25 (large and very negative scores) and (b) with its
-optional arguments omitted (the callee's defaults). Random answers (``repeat``
+optional arguments omitted (the callee's defaults), all at once and one at a time. Random answers (``repeat``
 programs: sampling, dropout; drawn under the other secrets, without the variants) are
 compared by statistics with twice as many draws: a G-test of homogeneity for tokens,
 two-sample z-tests on the means (beyond the float tolerance) and the total variance for arrays, and equal draws wherever the oracle's repeated inputs
@@ -118,8 +118,12 @@ def battery(problem, cases):
                 scaled = _scaled(inputs, factor)
                 if scaled is not None:
                     items.append((f"{case.name} [{secret}, first array x{factor:g}]", case, scaled))
-            if inputs.get("kwargs") and case.program["kind"] != "steps":
+            kwargs = inputs.get("kwargs") or {}
+            if kwargs and case.program["kind"] != "steps":
                 items.append((f"{case.name} [{secret}, defaults]", case, {**inputs, "kwargs": {}}))
+                for name in kwargs if len(kwargs) > 1 else ():   # and one at a time: training=True, dropout_p left out
+                    rest = {k: v for k, v in kwargs.items() if k != name}
+                    items.append((f"{case.name} [{secret}, {name} left out]", case, {**inputs, "kwargs": rest}))
     return items
 
 
