@@ -14,10 +14,10 @@ answers compared with the oracle's within the case's tolerance. The battery is t
 hidden cases drawn under other secrets, and each deterministic one (a) with its first float
 array scaled by +-25 (large and very negative scores) and (b) with its
 optional arguments omitted (the callee's defaults), all at once and one at a time.
-Random answers (``repeat``
-programs: sampling, dropout; drawn under the other secrets, without the variants) are
-compared by statistics with twice as many draws: a G-test of homogeneity for tokens,
-two-sample z-tests on the means (beyond the float tolerance) and the total variance for arrays, and equal draws wherever the oracle's repeated inputs
+Random answers (``repeat`` programs: sampling, dropout; drawn under the other
+secrets, without the variants) are compared by statistics with twice as many draws:
+a G-test of homogeneity for tokens, two-sample z-tests on the means (beyond the float
+tolerance) and the total variance for arrays, and equal draws wherever the oracle's repeated inputs
 give equal draws (determinism). A mutant that differs from the oracle somewhere is
 a hole; one that agrees everywhere is reported as equivalent, with the reason to
 look for. A rejected mutant needs no label: rejection means its answer left the
