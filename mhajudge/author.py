@@ -22,6 +22,11 @@ track beyond :data:`mhajudge.track.TRACK_FORBIDDEN`: dotted names (``torch.softm
 ``torch.nn.Transformer*``) or ``torch.autograd`` for the gradient engine. A problem needs
 nothing else for the torch track: answers come back as arrays and its mistakes run on them.
 
+A case group may also say ``omit: [param, ...]``: those optional parameters are
+left out of the call (whatever the generator drew), so the callee's defaults are
+judged (``omit: [dropout_p, training, rng]``); naming a required parameter is a
+:class:`SpecError`.
+
 The written guide, with a worked example, is ``reference/README.md``.
 """
 

@@ -97,9 +97,11 @@ def materialize(value):
 
 def run_reference(fn, program: dict, inputs: dict) -> dict:
     """Run trusted code (the reference or a mistake) the way the child runs the candidate."""
-    from .sandbox.programs import call_program, shape_answer
+    from .sandbox.programs import call_program, poison_free_memory, shape_answer
 
     kind = program.get("kind", "call")
+    if kind != "repeat":  # as the child does before the candidate's call
+        poison_free_memory()
     results = call_program(fn, kind, materialize(inputs), answers.AnswerError)
     return shape_answer(results, kind, program["returns"], answers)
 
@@ -153,7 +155,7 @@ def _draft(problem: Problem, g: CaseGroup, i: int, seed, drivers) -> dict:
 
 def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np) -> Case:
     ep = problem.entry(g.call)
-    args = draft["args"]
+    args = {k: v for k, v in draft["args"].items() if k not in g.omit}   # omitted: the callee's default
     kind = draft.get("program", "call")
     inputs = split_call(problem, g.call, args)
     for extra in ("vary", "steps"):

@@ -60,6 +60,7 @@ class CaseGroup:
     tolerance: dict | None = None
     time_limit: float | None = None
     weight: float = 1.0
+    omit: list = field(default_factory=list)   # optional params left out of the call: the defaults judged
     where: str = ""            # "samples[0]" for error messages
 
 
@@ -205,6 +206,13 @@ def _group(r: _Reader, data, index: int, group: str, problem_eps: dict) -> CaseG
         g.fail("args", "give either literal `args` or a `generator` with `params`")
     cg.args, cg.generator = args, generator
     cg.params = g.get("params", dict, {})
+    cg.omit = g.get("omit", list, [])
+    optional = problem_eps[call].optional
+    for i, name in enumerate(cg.omit):
+        if name not in optional:
+            g.child("omit", cg.omit).fail(i, f"{name!r} is not an optional parameter of "
+                                             f"{problem_eps[call].signature}; `omit` leaves out parameters "
+                                             f"that have a default, so that the default is judged")
     if args is not None:
         ep = problem_eps[call]
         known = [p.split("=")[0] for p in ep.params]

@@ -4,6 +4,11 @@ For each spec: the schema loads; the cases can be drawn; the reference solution,
 judged through the real sandbox, passes every case; and every named mistake (each
 of its forms in ``reference/mistakes/``) is rejected by the hidden cases and
 diagnosed as itself. A mistake that the hidden cases let through is an error.
+
+Then a small fixed set of generic mutants of the reference (``mutation.VALIDATE_KINDS``:
+a comparison, a reduction, a keyword, an axis changed) is judged on the hidden cases;
+each one they let through is a *warning*: a hole in the cases, unless the mutant is
+equivalent (``benchmarks/mutation.py`` tells the two apart with the problem's oracle).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ class ProblemCheck:
     errors: list[str] = field(default_factory=list)
     cases: int = 0
     mistakes: list[MistakeCheck] = field(default_factory=list)
+    survivors: list[str] = field(default_factory=list)   # generic mutants the hidden cases let through
+    mutants: int = 0
 
     @property
     def ok(self) -> bool:
@@ -129,7 +136,28 @@ def check_problem(spec: Path, isolate: bool = False) -> ProblemCheck:
             found = [d["id"] for d in diagnose_report(problem, fake)] if fake.verdict != "accepted" else []
             result.mistakes.append(MistakeCheck(m["id"], k, rejected, m["id"] in found,
                                                 [x for x in found if x != m["id"]]))
+    if not result.errors:
+        _check_mutants(result, reference, cases)
     return result
+
+
+MUTANTS_MOST = 40          # generic mutants judged per problem, at most
+MUTANTS_BUDGET_S = 20.0    # and for at most this long (the whole bank: under five minutes more)
+
+
+def _check_mutants(result: ProblemCheck, reference: Path, cases) -> None:
+    """Judge the fixed set of generic mutants; note the survivors (warnings, not errors)."""
+    import time
+
+    from . import mutation
+
+    start = time.perf_counter()
+    for m in mutation.mutants(reference.read_text(encoding="utf-8"), mutation.VALIDATE_KINDS)[:MUTANTS_MOST]:
+        if time.perf_counter() - start > MUTANTS_BUDGET_S:
+            break
+        result.mutants += 1
+        if not mutation.judge(cases, m).rejected:
+            result.survivors.append(m.description)
 
 
 def render(checks: list[ProblemCheck], console) -> None:
@@ -150,7 +178,8 @@ def render(checks: list[ProblemCheck], console) -> None:
     console.print(table)
     for pc in checks:
         status = Text("ok", "green") if pc.ok else Text("INVALID", "bold red")
-        console.print(Text(f"{pc.problem}: ") + status + Text(f"  ({pc.cases} cases, {len(pc.mistakes)} mistake forms)"))
+        console.print(Text(f"{pc.problem}: ") + status + Text(f"  ({pc.cases} cases, {len(pc.mistakes)} mistake forms, "
+                                                              f"{pc.mutants} generic mutants)"))
         for e in pc.errors:
             from rich.markup import escape
 
@@ -161,3 +190,9 @@ def render(checks: list[ProblemCheck], console) -> None:
             elif not mc.diagnosed:
                 console.print(f"  [red]error:[/red] mistake {mc.mistake!r} is rejected but not diagnosed as itself",
                               soft_wrap=True)
+        for text in pc.survivors:
+            from rich.markup import escape
+
+            console.print(f"  [yellow]warning:[/yellow] the hidden cases let a mutant of the reference through: "
+                          f"{escape(text)} (a hole, unless it is equivalent; see benchmarks/mutation.py)",
+                          soft_wrap=True)

@@ -50,3 +50,14 @@ def test_child_reads_a_frame_written_just_before_the_grandchild_exits(monkeypatc
         os.close(r)
     assert "ended" not in reply and reply["reply"]["status"] == "ok", reply
     assert int(reply["payload"]["token"]) == 3
+
+
+def test_memory_left_by_the_poison_reads_nan_in_an_uninitialised_array():
+    """Before a deterministic program the child frees NaN-filled blocks, so np.empty read
+    before it is written gives NaN (a wrong answer) instead of leftovers that may be finite."""
+    from mhajudge.sandbox.programs import POISON_LARGE, POISON_SMALL, poison_free_memory
+
+    for n in (8, 96, 1024) + POISON_LARGE[:3]:
+        assert n in POISON_SMALL or n in POISON_LARGE
+        poison_free_memory()
+        assert np.isnan(np.empty(n // 8)).any(), n

@@ -61,3 +61,20 @@ def test_generator_errors_name_the_field():
 def test_cli_unknown_problem_suggests_the_closest(tmp_path):
     code, out, err = run_cli("show", "spda")
     assert code == 2 and "did you mean `sdpa`" in err and "Traceback" not in err
+
+
+def test_omit_leaves_optional_arguments_out_of_the_call(tmp_path):
+    from mhajudge import bank
+    from mhajudge.cases import build
+
+    problem = bank.load_problem("sampling")
+    case = next(c for c in build(problem) if c.name == "every argument at its default but the seed")
+    assert "temperature" not in case.inputs["kwargs"] and "temperature" not in case.args
+    assert all(set(v) == {"seed"} for v in case.inputs["vary"])
+
+
+def test_omit_refuses_a_required_parameter(tmp_path):
+    data = yaml.safe_load(yaml.safe_dump(BASE))
+    data["hidden"][1]["omit"] = ["Q"]
+    with pytest.raises(SpecError, match=r"hidden\[1\]\.omit\[0\]: 'Q' is not an optional parameter"):
+        load(write(tmp_path, data))

@@ -49,3 +49,18 @@ def test_a_broken_field_is_reported_by_file_and_field(tmp_path):
     code, out, err = run_cli("validate", path)
     assert code == 2
     assert "problems/sdpa.yaml: hidden[2].params.require[0]: 'H % d == 0' is false for H=3, d=16" in out
+
+
+def test_a_generic_mutant_the_hidden_cases_let_through_is_a_warning(tmp_path):
+    # without large scores, a softmax that subtracts the row minimum (not the maximum) passes
+    path = make_bank(tmp_path, lambda spec: spec.__setitem__(
+        "hidden", [g for g in spec["hidden"] if g["name"] != "large scores"]))
+    code, out, err = run_cli("validate", path)
+    assert "warning:" in out and "max( -> min(" in out, out[-3000:]
+    assert code == 0 and "sdpa: ok" in out  # a warning, not an error: the mutant may be equivalent
+
+
+def test_the_bank_spec_leaves_no_generic_mutant_of_sdpa_alive():
+    code, out, err = run_cli("validate", ROOT / "problems" / "sdpa.yaml")
+    assert code == 0, out[-3000:]
+    assert "generic mutants)" in out and "warning:" not in out

@@ -231,6 +231,8 @@ class Child:
             params = next((ep["params"] for ep in self.entry_points if ep["name"] == program["fn"]), [])
             inputs = self.torch.call_inputs(inputs, params)
         inputs = programs.with_generators(inputs)
+        if kind != "repeat":  # np.empty read before written shows NaN, whatever the heap's history
+            programs.poison_free_memory()
         if program.get("trace") is not None and kind == "call":  # for diagnosis only: see tracing.py
             return self.tracing.run_traced(fn, inputs, self.filename, program["trace"])
         if memory:

@@ -107,6 +107,34 @@ def with_generators(value, copy_arrays: bool = False):
     return value
 
 
+# Byte sizes of the NaN-filled blocks freed before a deterministic program: NumPy's cache of
+# small data blocks (exact sizes below 1024 bytes, several per size) and malloc's bins above it.
+POISON_SMALL = range(8, 1024 + 8, 8)
+POISON_COPIES = 4
+POISON_LARGE = (2048, 3072, 4096, 6144, 8192, 12288, 16384, 24576, 32768, 49152, 65536)
+
+
+def poison_free_memory() -> None:
+    """Leave NaN in the memory the next allocations reuse, then let it go.
+
+    An array made with ``np.empty`` and read before it is written holds whatever the
+    memory held: finite leftovers on one heap's history, NaN or inf on another's, so such
+    a bug passed or failed with the case's secret. Freed just before the call, NaN-filled
+    blocks of the common small sizes make it read NaN (and fail) every time. Called before
+    a deterministic program (not a ``repeat`` of thousands of calls), outside the timed and
+    the memory-measured stretch: by the child for the candidate, by the judge for the
+    reference, the mistakes and the mutants; a few milliseconds.
+    """
+    import numpy as np
+
+    for n in POISON_SMALL:   # a size at a time, so at most a few blocks are alive (a measured peak barely moves)
+        held = [np.full(n // 8, np.nan) for _ in range(POISON_COPIES)]
+        del held
+    for n in POISON_LARGE:
+        held = [np.full(n // 8, np.nan) for _ in range(2)]
+        del held
+
+
 def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="") -> list:
     """Call ``fn`` as the program says; the raw return value of each call."""
     args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})

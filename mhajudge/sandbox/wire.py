@@ -18,7 +18,7 @@ import os
 import struct
 import sys
 
-MAX_HEADER = 1 << 20  # a JSON header larger than this is not ours
+MAX_HEADER = 4 << 20  # a JSON header larger than this is not ours (a repeat of 40000 seeds is ~1.3 MB)
 ALLOWED_KINDS = "biuf"  # bool, signed, unsigned, floating: numbers only
 MAX_DIMS = 32          # NumPy's own limit on dimensions
 

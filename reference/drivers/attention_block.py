@@ -29,7 +29,9 @@ reference/oracles/attention_block.py checks these moments against Monte Carlo ru
 reference and of each mistake.
 
 Generator ``block`` params: ``B``, ``L``, ``E``, ``H``, ``dropout_p``, ``training``,
-``rng`` (``none``, ``one`` or ``many``), ``draws`` (calls for ``many``), ``scale``
+``rng`` (``none``, ``one`` or ``many``), ``draws`` (calls for ``many``; with ``power: f``
+at least as many as :func:`draws_for_power` asks for a drop rate ``f * dropout_p`` to be
+caught), ``scale``
 of the weights (default ``1/sqrt(E)``), ``seed`` (fixed, for sample cases). A
 list value is cycled over the count.
 """
@@ -102,11 +104,39 @@ def block(rng, params, dtype, index):
     mode = _pick(params, "rng", index, "none")
     if mode == "none":
         return {"args": args}
-    seeds = [int(s) for s in rng.integers(0, 2**63, size=int(_pick(params, "draws", index, 1000)))]
+    draws = int(_pick(params, "draws", index, 1000))
+    if "power" in params and mode == "many":
+        draws = max(draws, draws_for_power(rng, args, float(params["power"])))
+    seeds = [int(s) for s in rng.integers(0, 2**63, size=draws)]
     if mode == "one":
         return {"args": {**args, "rng": {"$rng": seeds[0]}}}
     return {"args": args, "program": "repeat", "vary": [{"rng": {"$rng": s}} for s in seeds],
             "check": "moments", "expected": [], "meta": {"seeds": seeds}}
+
+
+PILOT = 400      # calls of the distorted block that estimate the spread of its T statistic
+Z_POWER = 12.0   # the distorted block's expected z: Z + 5 standard deviations (missed < 3e-7)
+
+
+def draws_for_power(rng, args, factor: float) -> int:
+    """Calls enough for a block that drops with probability ``factor * dropout_p`` (and rescales
+    by its own ``1/(1 - factor * p)``, so its mean is right) to fail the spread test all but
+    surely: its expected z, ``sqrt(N) (S' - S) / sd(T')``, is ``Z_POWER``. ``S``, ``S'`` are the
+    exact total variances (:func:`moments`); ``sd(T')`` comes from a pilot run of the reference
+    at the distorted rate (seeded from the case)."""
+    from mhajudge_reference.attention_block import attention_block
+
+    a = args
+    p = a["dropout_p"]
+    _, var = moments(a["x"], a["params"], a["num_heads"], p, True)
+    _, var_d = moments(a["x"], a["params"], a["num_heads"], factor * p, True)
+    ys = np.stack([attention_block(a["x"], a["params"], a["num_heads"], factor * p, True,
+                                   np.random.default_rng(int(s)))
+                   for s in rng.integers(0, 2**63, size=PILOT)]).reshape(PILOT, -1).astype(np.float64)
+    t = np.sum((ys - ys.mean(axis=0)) ** 2, axis=1) * PILOT / (PILOT - 1)
+    gap = abs(float(var_d.sum() - var.sum()))
+    need = (Z_POWER * float(t.std(ddof=1)) / gap) ** 2 if gap > 0 else math.inf
+    return int(math.ceil(need / 500) * 500)
 
 
 GENERATORS = {"block": block}

@@ -26,7 +26,13 @@ Generator params (``distribution``): ``vocab``, ``draws``, ``temperature``,
 ``logits``), ``tie`` (the k-th and (k+1)-th logits equal), ``tie_max`` (two equal
 maxima), ``first_crosses`` (the top token alone reaches ``top_p``), ``separates``
 (mistake ids the case must expose: a sampler with the mistake fails it all but
-surely, see ``stats.separates``), ``seed`` (fixed, for sample cases). Logits are
+surely, see ``stats.separates``), ``power`` (the case takes as many draws as it
+needs, up to ``most_draws`` (default 40000; logits are redrawn until that suffices),
+for a sampler drawing from the law raised to this power and renormalised to fail it
+except with probability 1e-6, by the noncentral chi-square law of G:
+``stats.draws_for_power``), ``exact_boundary`` (no margin around ``top_p``: for
+literal logits whose cumulative probability hits ``top_p`` exactly, where ``>`` and
+``>=`` differ), ``seed`` (fixed, for sample cases). Logits are
 redrawn until every condition holds, and until no cumulative probability lies
 within ``MARGIN`` of ``top_p``, in either filter order (implementations
 legitimately differ exactly at the threshold).
@@ -71,7 +77,7 @@ def _distinct_seeds(rng, n: int) -> list[int]:
 
 
 def _acceptable(logits, T, k, p, params, n) -> bool:
-    if top_p_margin(logits, T, k, p) < MARGIN:
+    if not params.get("exact_boundary") and top_p_margin(logits, T, k, p) < MARGIN:
         return False
     right = law(logits, T, k, p)
     probs = right.probs
@@ -106,6 +112,12 @@ def _logits(rng, params, index, V):
     return x
 
 
+def _distorted(probs, power: float):
+    """The law ``probs ** power``, renormalised: a sampler slightly too sharp (or flat)."""
+    q = np.asarray(probs, dtype=np.float64) ** power
+    return q / q.sum()
+
+
 def distribution(rng, params, dtype, index):
     """Draws of one distribution: ``draws`` calls with different seeds."""
     if "seed" in params:
@@ -115,8 +127,17 @@ def distribution(rng, params, dtype, index):
     T = float(_pick(params, "temperature", index, 1.0))
     k = _pick(params, "top_k", index)
     p = _pick(params, "top_p", index)
+    power = params.get("power")
     for _ in range(TRIES):
         logits = _logits(rng, params, index, V)
+        if power is not None and "logits" not in params:
+            # as many draws as it takes to catch the law ** power all but surely (stats.draws_for_power)
+            wanted = law(logits, T, k, p).probs if law(logits, T, k, p).finite else None
+            need = None if wanted is None else stats.draws_for_power(_distorted(wanted, float(power)), wanted,
+                                                                     most=int(params.get("most_draws", 40000)))
+            if need is None:
+                continue
+            n = max(int(_pick(params, "draws", index, 2000)), need)
         if _acceptable(logits, T, k, p, params, n):
             break
         if "logits" in params:

@@ -90,3 +90,34 @@ def test_reference_block_draws_have_the_exact_moments():
         assert var_m.any()
         assert stats.mean_test(ym, mu_m, 0.0, 0.0, z=5).ok, name
         assert stats.spread_test(ym, var_m, z=5).ok, name
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+def _oracle_layer_norm(x, gamma, beta, eps=1e-5):
+    X = torch.tensor(np.asarray(x, np.float64))
+    g, b = (torch.tensor(np.asarray(a, np.float64)) for a in (gamma, beta))
+    return torch.nn.functional.layer_norm(X, (X.shape[-1],), g, b, eps=eps).numpy()
+
+
+def _oracle_block(x, params, num_heads, dropout_p=0.0, training=False, rng=None):
+    """torch's layer_norm, softmax and dropout; the dropout masks drawn by torch, seeded from ``rng``
+    (a draw of the same law as the reference's, not the same draw)."""
+    B, L, E = x.shape
+    if E % num_heads:
+        raise ValueError("E is not divisible by num_heads")
+    X = torch.tensor(np.asarray(x, np.float64))
+    P = {k: torch.tensor(np.asarray(v, np.float64)) for k, v in params.items()}
+    d = E // num_heads
+    seed = int(rng.integers(2**62)) if training and dropout_p > 0 else 0
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        h = torch.nn.functional.layer_norm(X, (E,), P["ln_gamma"], P["ln_beta"], eps=1e-5)
+        q, k, v = ((h @ P[w]).reshape(B, L, num_heads, d).transpose(1, 2) for w in ("W_q", "W_k", "W_v"))
+        a = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d), -1)                   # (B, H, L, L)
+        a = torch.nn.functional.dropout(a, dropout_p, bool(training))
+        out = (a @ v).transpose(1, 2).reshape(B, L, E) @ P["W_o"]
+        out = torch.nn.functional.dropout(out, dropout_p, bool(training))
+    return (X + out).numpy()
+
+
+ORACLE = {"layer_norm": _oracle_layer_norm, "attention_block": _oracle_block}

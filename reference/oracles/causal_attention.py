@@ -62,3 +62,8 @@ def test_weights_are_causal_rows_summing_to_one(case):
     L = weights.shape[-1]
     assert (weights[..., np.triu_indices(L, k=1)[0], np.triu_indices(L, k=1)[1]] == 0).all()
     np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=0, atol=1e-12)
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+ORACLE = {"causal_self_attention": lambda x, W_q, W_k, W_v, W_o, num_heads:
+          torch_mha(*as64(dict(x=x, W_q=W_q, W_k=W_k, W_v=W_v, W_o=W_o)).values(), num_heads)}

@@ -78,3 +78,7 @@ def test_memory_bound_margins():
             else:
                 assert r.verdict == "memory-limit"
                 assert "score matrix was materialised" in r.message
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+ORACLE = {"flash_attention": lambda Q, K, V, block_size=64, causal=False: torch_attention(Q, K, V, causal)}

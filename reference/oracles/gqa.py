@@ -61,3 +61,14 @@ def test_cases_cover_mqa_mha_and_groups():
     assert kinds == {"mqa", "mha", "grouped"}
     masks = {np.asarray(c.args["mask"]).ndim for c in CASES if c.args.get("mask") is not None}
     assert {2, 4} <= masks
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+def _oracle_gqa(x, W_q, W_k, W_v, W_o, num_heads, num_kv_heads, mask=None):
+    if num_heads % num_kv_heads:
+        raise ValueError("num_heads is not a multiple of num_kv_heads")
+    a = as64(dict(x=x, W_q=W_q, W_k=W_k, W_v=W_v, W_o=W_o))
+    return torch_gqa(**a, num_heads=num_heads, num_kv_heads=num_kv_heads, mask=mask)
+
+
+ORACLE = {"grouped_query_attention": _oracle_gqa}

@@ -65,3 +65,13 @@ def test_decode_cases_cover_long_sequences_and_judge_caches():
     kinds = {(c.program["kind"], c.meta.get("first_cache") is not None) for c in CASES if c.group == "hidden"}
     assert kinds == {("steps", False), ("steps", True), ("call", False)}
     assert max(len(c.inputs["steps"]) for c in CASES if c.program["kind"] == "steps") >= 16
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+def _oracle_step(x_t, cache, W_q, W_k, W_v, W_o, num_heads):
+    """One decode step: the new token's row of torch_decode over the cache and itself."""
+    out, k, v = torch_decode(x_t, cache, W_q, W_k, W_v, W_o, num_heads)
+    return out, (k, v)
+
+
+ORACLE = {"attention_step": _oracle_step}

@@ -95,3 +95,12 @@ def test_cases_include_masks_and_a_fully_masked_row():
                                                         (c.args["x"].shape[0], c.args["num_heads"],
                                                          c.args["x"].shape[1], c.args["x"].shape[1])).any(-1).all()]
     assert full_row, "no case has a fully masked query row"
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+def _oracle_grads(x, W_q, W_k, W_v, W_o, num_heads, d_out, mask=None):
+    as64 = [np.asarray(a, np.float64) for a in (x, W_q, W_k, W_v, W_o, d_out)]
+    return torch_grads(*as64[:5], num_heads, as64[5], mask)
+
+
+ORACLE = {"mha_forward_backward": _oracle_grads}

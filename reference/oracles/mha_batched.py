@@ -81,3 +81,7 @@ def test_batched_is_qkv_per_item(B, inputs, data):
     perm = np.array(data.draw(st.permutations(range(L))))
     np.testing.assert_allclose(BATCHED(Q[:, perm], K, V, H), out[:, perm], **CLOSE)
     np.testing.assert_allclose(BATCHED(Q, K[:, perm], V[:, perm], H), out, **CLOSE)
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+ORACLE = {"multi_head_attention": torch_heads}

@@ -125,3 +125,11 @@ def test_masked_is_projected_on_a_batch_of_one(inputs):
     mask = (rng.random((L, L)) < 0.5).astype(float)
     out, _ = PROJECTED(Q[None], K[None], V[None], *W, H, mask)
     np.testing.assert_allclose(MASKED(Q, K, V, *W, H, mask), out[0], **CLOSE)
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+def _oracle_mha(Q, K, V, Wq, Wk, Wv, Wo, h, mask=None):
+    return np.nan_to_num(torch_sdpa(Q, K, V, Wq, Wk, Wv, Wo, h, mask))   # a fully masked row: zeros
+
+
+ORACLE = {"multi_head_attention": _oracle_mha}

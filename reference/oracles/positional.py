@@ -156,3 +156,7 @@ def test_properties_tell_the_pairings_apart():
     h = 4
     assert not np.allclose(np.hypot(wrong[:, :h], wrong[:, h:]), np.hypot(x[:, :h], x[:, h:]))
     np.testing.assert_allclose(np.linalg.norm(wrong, axis=-1), np.linalg.norm(x, axis=-1))
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+ORACLE = {"sinusoidal_encoding": loop_sinusoids, "apply_rope": complex_rope}

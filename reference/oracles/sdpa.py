@@ -40,3 +40,12 @@ def test_reference_matches_torch(case):
     np.testing.assert_allclose(weights[full], t_weights[full], rtol=1e-10, atol=1e-12)
     # our convention for a fully masked row: zero weights and a zero output
     assert (weights[~full] == 0).all() and (out[~full] == 0).all()
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+def _oracle_sdpa(Q, K, V, mask=None):
+    out, weights = torch_sdpa(Q, K, V, mask)
+    return np.nan_to_num(out), np.nan_to_num(weights)     # a fully masked row: zeros, our convention
+
+
+ORACLE = {"scaled_dot_product_attention": _oracle_sdpa}

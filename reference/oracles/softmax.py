@@ -93,3 +93,7 @@ def test_softmax_minus_inf_gets_zero(x_axis, data):
     p = SOFTMAX(x, axis)
     assert (p[blocked] == 0).all()
     np.testing.assert_allclose(p.sum(axis=axis), 1.0, rtol=1e-12)
+
+
+# -- the oracle the mutation benchmark calls (reference/README.md, "The oracle") --------------
+ORACLE = {"softmax": lambda x, axis=-1: torch_softmax(x, axis)}

@@ -85,15 +85,7 @@ def gammaincc(a: float, x: float) -> float:
         return 1.0
     log_prefactor = -x + a * math.log(x) - math.lgamma(a)
     if x < a + 1:
-        term = total = 1.0 / a
-        n = a
-        for _ in range(100_000):
-            n += 1
-            term *= x / n
-            total += term
-            if abs(term) < abs(total) * 1e-17:
-                break
-        return max(0.0, 1.0 - total * math.exp(log_prefactor))
+        return max(0.0, 1.0 - _lower_series(a, x))
     tiny = 1e-300
     b = x + 1 - a
     c, d = 1 / tiny, 1 / b
@@ -231,6 +223,68 @@ def separates(draw_probs, test_probs, n: int, level: float = LEVEL) -> bool:
         return True
     df = max(1, len(pooled_cells(n * np.asarray(test_probs, dtype=np.float64))) - 1)
     return expected_g(draw_probs, test_probs, n) >= 4 * chi2_isf(level, df)
+
+
+def gammainc(a: float, x: float) -> float:
+    """The regularized lower incomplete gamma function ``P(a, x)``, by its power series
+    (no ``1 - Q``: tiny values keep full precision); for ``x`` well past ``a`` use ``gammaincc``."""
+    if x <= 0:
+        return 0.0
+    if x >= a + 1:
+        return 1.0 - gammaincc(a, x)
+    return _lower_series(a, x)
+
+
+def _lower_series(a: float, x: float) -> float:
+    """``P(a, x)`` by its power series (converges fast for ``x < a + 1``)."""
+    term = total = 1.0 / a
+    n = a
+    for _ in range(100_000):
+        n += 1
+        term *= x / n
+        total += term
+        if abs(term) < abs(total) * 1e-17:
+            break
+    return total * math.exp(-x + a * math.log(x) - math.lgamma(a))
+
+
+def miss_probability(noncentrality: float, df: int, threshold: float) -> float:
+    """``P(X <= threshold)`` for X noncentral chi-square (``df``, ``noncentrality``): the chance
+    that a G-test misses a law whose expected G excess is ``noncentrality`` (``expected_g``).
+    A Poisson mixture of central chi-square laws, over the Poisson weights that matter."""
+    half = noncentrality / 2
+    if half <= 0:
+        return gammainc(df / 2, threshold / 2)
+    spread = int(12 * math.sqrt(half)) + 12
+    total = 0.0
+    for j in range(max(0, int(half) - spread), int(half) + spread):
+        log_w = -half + j * math.log(half) - math.lgamma(j + 1)
+        if log_w > -745:
+            total += math.exp(log_w) * gammainc(df / 2 + j, threshold / 2)
+    return total
+
+
+def power_miss(draw_probs, test_probs, n: int, level: float = LEVEL) -> float:
+    """The chance that ``n`` draws from ``draw_probs`` pass the G-test against ``test_probs``."""
+    df = max(1, len(pooled_cells(n * np.asarray(test_probs, dtype=np.float64))) - 1)
+    return miss_probability(expected_g(draw_probs, test_probs, n), df, chi2_isf(level, df))
+
+
+def draws_for_power(draw_probs, test_probs, miss: float = 1e-6, level: float = LEVEL,
+                    step: int = 1000, most: int = 10**6) -> int | None:
+    """The fewest draws (a multiple of ``step``) with which the G-test rejects draws from
+    ``draw_probs`` against ``test_probs`` except with probability ``miss`` (the noncentral
+    chi-square law of G, by bisection); None past ``most``."""
+    if power_miss(draw_probs, test_probs, most, level) > miss:
+        return None
+    lo, hi = 0, most // step          # in steps: lo fails (or is 0), hi passes
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if power_miss(draw_probs, test_probs, mid * step, level) <= miss:
+            hi = mid
+        else:
+            lo = mid
+    return hi * step
 
 
 # -- means and spreads --------------------------------------------------------------

@@ -12,7 +12,7 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
     if temperature == 0:
         return int(np.argmax(z))
     if top_k is not None:
-        z = np.where(z >= np.sort(z)[-top_k], z, -np.inf)
+        z = np.where(z >= np.sort(z)[-min(top_k, z.size)], z, -np.inf)
     p = np.exp(z - z.max())
     p = p / p.sum() / temperature
     p /= p.sum()

@@ -19,6 +19,6 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
         before = np.cumsum(p[order]) - p[order]
         p[order[before >= top_p]] = 0.0
     if top_k is not None:
-        p[z < np.sort(z)[-top_k]] = 0.0
+        p[z < np.sort(z)[-min(top_k, z.size)]] = 0.0
     p /= p.sum()
     return int(np.random.default_rng(seed).choice(len(p), p=p))

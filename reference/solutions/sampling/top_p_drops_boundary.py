@@ -13,7 +13,7 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
         return int(np.argmax(logits))
     z = logits / temperature
     if top_k is not None:
-        z = np.where(z >= np.sort(z)[-top_k], z, -np.inf)
+        z = np.where(z >= np.sort(z)[-min(top_k, z.size)], z, -np.inf)
     p = np.exp(z - z.max())
     p /= p.sum()
     if top_p is not None:
