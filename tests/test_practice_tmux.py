@@ -157,7 +157,7 @@ def test_run_watch_in_a_real_terminal(tmp_path, pane_factory):
     home, sol = tmp_path / "home", tmp_path / "sol.py"
     save(sol, SOLUTIONS / "no_scale.py")
     pane = pane_factory([sys.executable, "-m", "mhajudge", "run", "sol.py", "--watch"], tmp_path, env_for(home))
-    first = pane.wait_for(r"every case judged; waiting for the next save")
+    first = pane.wait_for(r"every case judged; waiting for the next save", visible=False)  # the failing sample scrolls
     assert re.search(r"WRONG-ANSWER\s+\d+/18 cases passed", first) and "diagnosis: no-scale" in first
 
     save(sol, CORRECT)
