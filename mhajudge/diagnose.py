@@ -294,6 +294,21 @@ def _describe(f: _Finding, chosen: list[_Finding], not_ok: list, mine: int) -> d
     return out
 
 
+def _values_right(c) -> bool:
+    """The answer's values are the expected ones: the case failed for something else
+    (a search that asked the model too often, say), which no arithmetic mistake explains."""
+    from .check import check_answer
+
+    if not c.case.expected:
+        return False
+    plain = lambda d: {k: v for k, v in d.items() if not k.startswith("$")}  # noqa: E731
+    try:
+        return check_answer(plain(c.answer), [plain(w) for w in c.case.expected],
+                            c.case.tolerance["atol"], c.case.tolerance["rtol"]).ok
+    except Exception:  # noqa: BLE001 - an answer of another shape: its values are not right
+        return False
+
+
 def diagnose_report(problem, report) -> list[dict]:
     """The named mistakes the failing cases match; each with ``explains`` when it explains
     only some of them (the others being another mistake's, a crash's, or nobody's)."""
@@ -304,7 +319,7 @@ def diagnose_report(problem, report) -> list[dict]:
     # Cases that expected an exception (say ValueError) say nothing about which
     # mistake the arithmetic has: no mistake's code can match them.
     failing = [c for c in report.cases if c.verdict == "wrong-answer" and c.answer is not None
-               and c.case is not None and c.case.expect == "value"]
+               and c.case is not None and c.case.expect == "value" and not _values_right(c)]
     crashed = [(c, e) for c in report.cases if (e := raised_on_valid_input(c))]
     not_ok = [c for c in report.cases if c.verdict != "accepted"]
     findings = []

@@ -184,6 +184,7 @@ def _show_small_failure(cases, console):
                 first = first or c
                 continue
             if not case.expected:  # judged by a check (a distribution): its account is printed above
+                console.print(Text("  expected: what the check above says (no single right answer)"))
                 for name, g in c.answer.items():
                     if not name.startswith("$"):
                         console.print(Text(f"  got {name} =\n{np.array2string(np.asarray(g))}"))

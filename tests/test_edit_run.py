@@ -147,4 +147,4 @@ def test_every_failing_sample_shows_inputs_expected_and_got(problem):
     assert f"Failing sample case: {failing[0]['name']}" in out
     shown = out.split(f"Failing sample case: {failing[0]['name']}")[1]
     assert "got " in shown and " = " in shown
-    assert "expected " in shown or "draws" in out  # a statistical check shows its table instead
+    assert "expected" in shown  # a value, an exception, or what a statistical check says

@@ -1,9 +1,13 @@
 # mhajudge: sampling
-# expect-verdict: accepted
+# expect-verdict: wrong-answer
 # source: https://github.com/meta-llama/llama/blob/main/llama/generation.py
 # Meta's sample_top_p in NumPy: softmax(logits / temperature), sort, mask where
 # probs_sum - probs_sort > p (the crossing token kept), renormalise, draw. Top-k as
-# nanoGPT writes it (logits < v[-1] set to -inf, ties kept). Right: no diagnosis.
+# nanoGPT writes it (logits < v[-1] set to -inf, ties kept). Right everywhere but at an
+# exactly representable boundary: with probabilities 0.5, 0.25, 0.25 and top_p = 0.5 the
+# first token alone already reaches top_p (the contract's smallest prefix with a total
+# >= top_p), but 0.75 - 0.25 > 0.5 is false, so Meta's mask keeps the second token too.
+# No named mistake is this one (it is a tie rule), so no diagnosis.
 import numpy as np
 
 
