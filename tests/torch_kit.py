@@ -23,6 +23,11 @@ def w(name, default):
     return WRONG.get(name, default)
 
 
+def reduce(f, x, dim):
+    """``f`` (amax, sum) over ``dim`` kept as size 1, or over the whole tensor when ``dim`` is None."""
+    return f(x, dim, keepdim=True) if dim is not None else f(x, tuple(range(x.dim())), keepdim=True)
+
+
 def softmax(s, dim=-1, keep=None):
     """Softmax over ``dim``; keys where ``keep`` is False get weight 0 (a row with none: zeros)."""
     dim = w("axis", dim)
@@ -34,13 +39,13 @@ def softmax(s, dim=-1, keep=None):
         elif w("mask", "fill") == "add":
             s = s + torch.where(keep, 0.0, -1e9).to(s.dtype)
     if w("stable", True):
-        m = s.amax(dim, keepdim=True)
+        m = reduce(torch.amax, s, dim)
         if w("guard", True):
             m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
         e = torch.exp(s - m)
     else:
         e = torch.exp(s)
-    total = e.sum(dim, keepdim=True)
+    total = reduce(torch.sum, e, dim)
     if w("stable", True) and w("guard", True):
         p = torch.where(total > 0, e / torch.where(total > 0, total, torch.ones_like(total)), torch.zeros_like(e))
     else:
@@ -315,6 +320,29 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
         return int(torch.argmax(logits))
     z = logits if w("temperature", "logits") == "probs" else logits / temperature
 
+    def to_probs(z):
+        e = torch.exp(z - z.max()) if w("stable", True) else torch.exp(z)
+        return e / e.sum()
+
+    def top_k_keep(z, allowed):
+        if w("ties", "keep") == "drop":                                     # exactly k, ties cut by a sort
+            first = torch.sort(torch.where(allowed, z, float("-inf")), descending=True, stable=True).indices[:top_k]
+            exact = torch.zeros_like(allowed)
+            exact[first] = True
+            return allowed & exact
+        kept = torch.sort(z[allowed], descending=True).values
+        return allowed & (z >= kept[min(top_k, kept.numel()) - 1])
+
+    def top_p_keep(z, allowed):
+        probs = to_probs(torch.where(allowed, z, float("-inf")))
+        order = torch.sort(probs, descending=True, stable=True).indices
+        sorted_probs = probs[order]
+        cum = torch.cumsum(sorted_probs, 0)
+        keep_sorted = cum < top_p if w("boundary", "kept") == "dropped" else cum - sorted_probs < top_p
+        keep = torch.zeros_like(allowed)
+        keep[order[keep_sorted]] = True
+        return allowed & keep
+
     def top_k_filter(z):
         kth = torch.sort(z, descending=True).values[min(top_k, z.numel()) - 1]
         return torch.where(z >= kth, z, torch.full_like(z, float("-inf")))
@@ -323,16 +351,9 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
         order = torch.sort(probs, descending=True, stable=True).indices
         sorted_probs = probs[order]
         before = torch.cumsum(sorted_probs, 0) - sorted_probs
-        drop = before >= top_p
-        if w("boundary", "kept") == "dropped":
-            drop = torch.cumsum(sorted_probs, 0) >= top_p
         probs = probs.clone()
-        probs[order[drop]] = 0.0
+        probs[order[before >= top_p]] = 0.0
         return probs / probs.sum()
-
-    def to_probs(z):
-        e = torch.exp(z - z.max()) if w("stable", True) else torch.exp(z)
-        return e / e.sum()
 
     if w("order", "k-then-p") == "p-then-k":
         probs = to_probs(z)
@@ -341,11 +362,13 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
         if top_k is not None:
             probs = to_probs(top_k_filter(torch.log(probs)))
     else:
+        chosen = logits if w("filters", "tempered") == "untempered" else z   # what top-k/top-p look at
+        allowed = torch.ones(z.shape, dtype=torch.bool)
         if top_k is not None:
-            z = top_k_filter(z)
-        probs = to_probs(z)
+            allowed = top_k_keep(chosen, allowed)
         if top_p is not None:
-            probs = top_p_filter(probs)
+            allowed = top_p_keep(chosen, allowed)
+        probs = to_probs(torch.where(allowed, z, float("-inf")))
     if w("temperature", "logits") == "probs":                               # renormalising cancels it
         probs = probs / temperature
         probs = probs / probs.sum()
@@ -360,6 +383,90 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
         return int(min(int(torch.searchsorted(cdf, u * cdf[-1], right=True)), probs.numel() - 1))
     return int(torch.multinomial(probs, 1, generator=g))
 ''',
+    "sliding-window-attention": '''
+def sliding_window_attention(x, W_q, W_k, W_v, W_o, num_heads, window):
+    if window < 1:
+        raise ValueError(f"window must be at least 1 (the query itself), got {window}")
+    B, L, E = x.shape
+    q, k, v = (split(x @ W, num_heads) for W in (W_q, W_k, W_v))           # (B, H, L, d_k)
+    i, j = torch.arange(L)[:, None], torch.arange(L)[None, :]               # (L, 1), (1, L)
+    keep = {"band": (j <= i) & (j > i - window),                             # window keys, itself included
+            "wide": (j <= i) & (j >= i - window),
+            "symmetric": (i - j).abs() < window,
+            "causal": j <= i}[w("window", "band")]
+    out, weights = attend(q, k, v, keep, d_model=E)                         # (B, H, L, d_k), (B, H, L, L)
+    return out_proj(merge(out), W_o), weights
+''',
+    "cross-entropy": '''
+def cross_entropy(logits, targets, ignore_index=-100):
+    N, V = logits.shape                                                     # (N, V)
+    keep = targets != ignore_index                                          # (N,)
+    if bool(((targets < 0) | (targets >= V))[keep].any()):
+        raise ValueError(f"targets must be in [0, {V}) or ignore_index={ignore_index}")
+    count = int(keep.sum())
+    if count == 0:
+        return 0.0, torch.zeros_like(logits)
+    rows, safe = torch.arange(N), torch.where(keep, targets, 0)
+    if w("stable", True):
+        shifted = logits - logits.amax(1, keepdim=True)                     # (N, V), row max 0
+        log_probs = shifted - torch.log(torch.exp(shifted).sum(1, keepdim=True))
+        probs = torch.exp(log_probs)
+    else:
+        e = torch.exp(logits)
+        probs = e / e.sum(1, keepdim=True)
+        log_probs = torch.log(probs)
+    per_row = torch.where(keep, -log_probs[rows, safe], torch.zeros((), dtype=logits.dtype))
+    loss = per_row.sum() / (N if w("loss_over", "kept") == "all" else count)
+    d = probs.clone()
+    d[rows, safe] -= 1.0
+    d = d * keep[:, None] / {"kept": count, "all": N, "none": 1}[w("grad_over", "kept")]
+    return float(loss), d
+''',
+
+    "norm-backward": '''
+def leading(a):
+    return tuple(range(a.dim() - 1))                                        # every axis but the last
+
+
+def layer_norm_backward(x, gamma, d_out, eps=1e-5):
+    D = x.shape[-1]
+    ddof = 1 if w("unbiased", False) else 0
+    mean = x.mean(-1, keepdim=True)                                         # (..., 1)
+    var = ((x - mean) ** 2).sum(-1, keepdim=True) / (D - ddof)              # (..., 1)
+    rstd = 1.0 / torch.sqrt(var + eps)
+    xhat = (x - mean) * rstd                                                # (..., D)
+    dbeta, dgamma = d_out.sum(leading(x)), (d_out * xhat).sum(leading(x))   # (D,), (D,)
+    g = d_out * gamma                                                       # dLoss/dxhat
+    if not w("mean_terms", True):
+        return g * rstd, dgamma, dbeta
+    dx = rstd * (g - g.mean(-1, keepdim=True) - xhat * (g * xhat).mean(-1, keepdim=True) * D / (D - ddof))
+    return dx, dgamma, dbeta
+
+
+def rms_parts(x, eps):
+    z = x - x.mean(-1, keepdim=True) if w("center", False) else x
+    ms = (z ** 2).mean(-1, keepdim=True)                                    # (..., 1)
+    r = 1.0 / (torch.sqrt(ms) + eps) if w("eps_outside", False) else 1.0 / torch.sqrt(ms + eps)
+    return z, ms, r
+
+
+def rms_norm(x, weight, eps=1e-6):
+    z, _, r = rms_parts(x, eps)
+    return z * r * weight
+
+
+def rms_norm_backward(x, weight, d_out, eps=1e-6):
+    z, ms, r = rms_parts(x, eps)
+    dweight = (d_out * z * r).sum(leading(x))                               # (D,)
+    g = d_out * weight
+    if not w("rms_term", True):
+        return g * r, dweight
+    s = r ** 2 / torch.sqrt(ms) if w("eps_outside", False) else r ** 3     # -d r / d z_j * D / z_j
+    dz = g * r - z * s * (g * z).mean(-1, keepdim=True)
+    if w("center", False):
+        dz = dz - dz.mean(-1, keepdim=True)
+    return dz, dweight
+''',
 }
 
 STANDARD_ATTENTION = {
@@ -371,6 +478,7 @@ STANDARD_ATTENTION = {
     "mask-inverted": {"invert": True},
     "masked-row-nan": {"guard": False},
     "mask-added": {"mask": "add"},
+    "softmax-whole-array": {"axis": None},
     "heads-interleaved": {"heads": "strided"},
     "weights-times-keys": {"values": False},
     "no-output-projection": {"project": False},
@@ -393,8 +501,17 @@ TABLE = {
     "flash-attention": {"flash-no-rescale": {"rescale": False}, "no-scale": {"scale": None}},
     "attention-block": {"layernorm-unbiased": {"unbiased": True}, "dropout-no-rescale": {"rescale": False},
                         "dropout-in-eval": {"eval_dropout": True}},
+    "sliding-window-attention": {"window-off-by-one": {"window": "wide"}, "window-not-causal": {"window": "symmetric"},
+                                 "window-ignored": {"window": "causal"}},
+    "norm-backward": {"layernorm-backward-no-mean-terms": {"mean_terms": False}, "layernorm-unbiased": {"unbiased": True},
+                      "rmsnorm-subtracts-mean": {"center": True}, "rmsnorm-eps-outside-sqrt": {"eps_outside": True},
+                      "rmsnorm-backward-no-rms-term": {"rms_term": False}},
+    "cross-entropy": {"ce-unstable": {"stable": False},
+                      "ce-mean-over-ignored": {"loss_over": "all", "grad_over": "all"},
+                      "ce-grad-not-averaged": {"grad_over": "none"}},
     "sampling": {"top-p-drops-boundary": {"boundary": "dropped"}, "top-k-after-top-p": {"order": "p-then-k"},
-                 "temperature-after-softmax": {"temperature": "probs"}, "unstable-softmax": {"stable": False}},
+                 "temperature-after-softmax": {"temperature": "probs"}, "unstable-softmax": {"stable": False},
+                 "top-k-exactly-k": {"ties": "drop"}, "filters-before-temperature": {"filters": "untempered"}},
 }
 
 
