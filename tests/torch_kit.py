@@ -467,6 +467,110 @@ def rms_norm_backward(x, weight, d_out, eps=1e-6):
         dz = dz - dz.mean(-1, keepdim=True)
     return dz, dweight
 ''',
+    "rope-kv-cache": '''
+def rope(x, positions, base=10000.0):
+    """Rotate-half RoPE over the last axis, one position per row of axis -2."""
+    d = x.shape[-1]
+    half = d // 2
+    if w("rope", "") == "fixed-base":
+        base = 10000.0
+    inv_freq = base ** (-2.0 * torch.arange(half, dtype=torch.float64) / d)              # (d/2,)
+    theta = (torch.tensor(positions, dtype=torch.float64)[:, None] * inv_freq).to(x.dtype)  # (L, d/2)
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    if w("rope", "") == "backwards":
+        sin = -sin
+    if w("rope", "") == "interleaved":
+        x1, x2 = x[..., 0::2], x[..., 1::2]
+        return torch.stack([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1).reshape(x.shape)
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+
+
+def rope_attention_step(x_t, position, cache, W_q, W_k, W_v, W_o, num_heads, base=10000.0):
+    B, _, E = x_t.shape                                                      # (B, 1, E)
+    t = 0 if cache is None else cache[0].shape[2]
+    p = t if w("rope_at", "position") == "t" else position
+    q, k, v = (split(x_t @ W, num_heads) for W in (W_q, W_k, W_v))          # (B, H, 1, d_k)
+    q = rope(q, [p], base)
+    if w("cached", "rotated") == "rotated":
+        k = rope(k, [p], base)
+    if w("rope_values", False):
+        v = rope(v, [p], base)
+    if cache is not None:
+        k = torch.cat([cache[0], k], dim=2)                                  # (B, H, t+1, d_k)
+        v = torch.cat([cache[1], v], dim=2)
+    k_att = k if w("cached", "rotated") == "rotated" else rope(k, [p] * (t + 1), base)
+    if w("cache", "append") == "only-new":
+        out, _ = attend(q, k_att[:, :, -1:], v[:, :, -1:], d_model=E)
+    else:
+        out, _ = attend(q, k_att, v, d_model=E)                              # (B, H, 1, d_k)
+    return out_proj(merge(out), W_o), (k, v)
+''',
+    "beam-search": '''
+def beam_search(step, bos, eos, beam_width, max_len):
+    live, finished = [([bos], 0.0, 0.0)], []                                # tokens, log-prob sum, ranking key
+    for _ in range(max_len):
+        if not live:
+            break
+        logp = torch.as_tensor(step([list(tokens) for tokens, _, _ in live]), dtype=torch.float64)  # (n, V)
+        V = logp.shape[1]
+        sums = torch.tensor([lp for _, lp, _ in live], dtype=torch.float64)[:, None] + logp       # (n, V)
+        if w("beam_score", "logp") == "probs":
+            keys = torch.tensor([k for _, _, k in live], dtype=torch.float64)[:, None] + logp.exp()
+        else:
+            keys = sums
+        if w("beam_pick", "global") == "per-parent":
+            picks = [(parent, int(tok)) for parent in range(len(live))
+                     for tok in torch.sort(keys[parent], descending=True, stable=True).indices[:beam_width]]
+        else:
+            flat = torch.sort(keys.reshape(-1), descending=True, stable=True).indices[:beam_width]
+            picks = [divmod(int(f), V) for f in flat]
+        nxt = []
+        for parent, tok in picks:
+            hyp = (live[parent][0] + [tok], float(sums[parent, tok]), float(keys[parent, tok]))
+            (finished if tok == eos and w("beam_eos", "stop") == "stop" else nxt).append(hyp)
+        live = nxt
+    index = 2 if w("beam_score", "logp") == "probs" else 1
+    ranked = sorted(finished + live, key=lambda h: -h[index])[:beam_width]
+    return [tokens for tokens, _, _ in ranked], [h[index] for h in ranked]
+''',
+    "generate": '''
+def layer_norm(x, gamma, beta, eps=1e-5):
+    mean = x.mean(-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(-1, keepdim=True)                          # biased
+    return (x - mean) / torch.sqrt(var + eps) * gamma + beta
+
+
+def block(x, K_cache, V_cache, p, num_heads, inverted=False):
+    """New positions x (L, E) attend to the cache and to themselves, causally."""
+    h = layer_norm(x, p["ln1_gamma"], p["ln1_beta"])                        # (L, E)
+    q = split(h @ p["W_q"], num_heads)                                      # (H, L, d_k)
+    K = torch.cat([K_cache, split(h @ p["W_k"], num_heads)], dim=1)         # (H, t + L, d_k)
+    V = torch.cat([V_cache, split(h @ p["W_v"], num_heads)], dim=1)
+    L, t = x.shape[0], K_cache.shape[1]
+    j, i = torch.arange(t + L)[None, :], t + torch.arange(L)[:, None]
+    keep = j >= i if inverted else j <= i                                   # (L, t + L)
+    out, _ = attend(q, K, V, keep)
+    return x + merge(out) @ p["W_o"], K, V
+
+
+def generate(prompt, params, num_heads, max_new_tokens):
+    p = params
+    E = p["embed"].shape[1]
+    K = V = torch.zeros((num_heads, 0, E // num_heads), dtype=p["embed"].dtype)   # the empty cache
+    tokens = [int(t) for t in prompt]
+    x = p["embed"][tokens] + p["pos"][:len(tokens)]                         # prefill (P, E)
+    new = []
+    while len(new) < max_new_tokens:
+        x, K, V = block(x, K, V, p, num_heads, inverted=w("prefill", "causal") == "inverted" and not new)
+        last = x[-1]
+        if w("final_norm", True):
+            last = layer_norm(last, p["lnf_gamma"], p["lnf_beta"])
+        new.append(int(torch.argmax(last @ p["lm_head"])))
+        position = 0 if w("position", "absolute") == "zero" else len(tokens) + len(new) - 1
+        x = p["embed"][[new[-1]]] + p["pos"][[position]]                    # (1, E)
+    return torch.tensor(new, dtype=torch.int64)
+''',
 }
 
 STANDARD_ATTENTION = {
@@ -506,6 +610,14 @@ TABLE = {
     "norm-backward": {"layernorm-backward-no-mean-terms": {"mean_terms": False}, "layernorm-unbiased": {"unbiased": True},
                       "rmsnorm-subtracts-mean": {"center": True}, "rmsnorm-eps-outside-sqrt": {"eps_outside": True},
                       "rmsnorm-backward-no-rms-term": {"rms_term": False}},
+    "rope-kv-cache": {"rope-position-restart": {"rope_at": "t"}, "rope-on-values": {"rope_values": True},
+                      "rope-cache-unrotated": {"cached": "same-angle"}, "rope-interleaved": {"rope": "interleaved"},
+                      "rope-rotated-backwards": {"rope": "backwards"}, "rope-base-ignored": {"rope": "fixed-base"},
+                      "cache-not-appended": {"cache": "only-new"}},
+    "beam-search": {"beam-per-parent-topk": {"beam_pick": "per-parent"}, "beam-probs-added": {"beam_score": "probs"},
+                    "beam-past-eos": {"beam_eos": "continue"}},
+    "generate": {"decode-position-restart": {"position": "zero"}, "prefill-not-causal": {"prefill": "inverted"},
+                 "no-final-norm": {"final_norm": False}},
     "cross-entropy": {"ce-unstable": {"stable": False},
                       "ce-mean-over-ignored": {"loss_over": "all", "grad_over": "all"},
                       "ce-grad-not-averaged": {"grad_over": "none"}},
