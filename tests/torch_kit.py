@@ -571,6 +571,33 @@ def generate(prompt, params, num_heads, max_new_tokens):
         x = p["embed"][[new[-1]]] + p["pos"][[position]]                    # (1, E)
     return torch.tensor(new, dtype=torch.int64)
 ''',
+    "speculative-decoding": '''
+def speculative_accept(draft_tokens, draft_probs, target_probs, seed=None):
+    g = torch.Generator()
+    if seed is None:
+        g.seed()
+    else:
+        g.manual_seed(seed)
+    q, p = draft_probs.to(torch.float64), target_probs.to(torch.float64)    # (k, V), (k + 1, V)
+    k, V = q.shape
+    tokens = []
+    for i in range(k):
+        x = int(draft_tokens[i])
+        num, den = (float(q[i, x]), float(p[i, x])) if w("ratio", "p/q") == "q/p" else (float(p[i, x]), float(q[i, x]))
+        accept = 1.0 if den == 0 else min(1.0, num / den)
+        if float(torch.rand((), generator=g, dtype=torch.float64)) < accept:
+            tokens.append(x)
+            continue
+        if w("resample", "residual") == "target":
+            residual = p[i]
+        else:
+            residual = torch.clamp(p[i] - q[i], min=0.0)                    # (V,) what p has that q lacks
+        tokens.append(int(torch.multinomial(residual / residual.sum(), 1, generator=g)))
+        return tokens
+    if w("bonus", True):
+        tokens.append(int(torch.multinomial(p[k], 1, generator=g)))        # every draft accepted
+    return tokens
+''',
 }
 
 STANDARD_ATTENTION = {
@@ -618,6 +645,8 @@ TABLE = {
                     "beam-past-eos": {"beam_eos": "continue"}},
     "generate": {"decode-position-restart": {"position": "zero"}, "prefill-not-causal": {"prefill": "inverted"},
                  "no-final-norm": {"final_norm": False}},
+    "speculative-decoding": {"spec-ratio-inverted": {"ratio": "q/p"}, "spec-resample-target": {"resample": "target"},
+                             "spec-no-bonus": {"bonus": False}},
     "cross-entropy": {"ce-unstable": {"stable": False},
                       "ce-mean-over-ignored": {"loss_over": "all", "grad_over": "all"},
                       "ce-grad-not-averaged": {"grad_over": "none"}},
