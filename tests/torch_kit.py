@@ -424,8 +424,9 @@ def cross_entropy(logits, targets, ignore_index=-100):
 ''',
 
     "norm-backward": '''
-def leading(a):
-    return tuple(range(a.dim() - 1))                                        # every axis but the last
+def over_leading(t):
+    """``t`` summed over every axis but the last (torch's ``sum(())`` would sum them all)."""
+    return t.sum(tuple(range(t.dim() - 1))) if t.dim() > 1 else t
 
 
 def layer_norm_backward(x, gamma, d_out, eps=1e-5):
@@ -435,7 +436,7 @@ def layer_norm_backward(x, gamma, d_out, eps=1e-5):
     var = ((x - mean) ** 2).sum(-1, keepdim=True) / (D - ddof)              # (..., 1)
     rstd = 1.0 / torch.sqrt(var + eps)
     xhat = (x - mean) * rstd                                                # (..., D)
-    dbeta, dgamma = d_out.sum(leading(x)), (d_out * xhat).sum(leading(x))   # (D,), (D,)
+    dbeta, dgamma = over_leading(d_out), over_leading(d_out * xhat)         # (D,), (D,)
     g = d_out * gamma                                                       # dLoss/dxhat
     if not w("mean_terms", True):
         return g * rstd, dgamma, dbeta
@@ -457,7 +458,7 @@ def rms_norm(x, weight, eps=1e-6):
 
 def rms_norm_backward(x, weight, d_out, eps=1e-6):
     z, ms, r = rms_parts(x, eps)
-    dweight = (d_out * z * r).sum(leading(x))                               # (D,)
+    dweight = over_leading(d_out * z * r)                                   # (D,)
     g = d_out * weight
     if not w("rms_term", True):
         return g * r, dweight
