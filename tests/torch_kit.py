@@ -23,6 +23,11 @@ def w(name, default):
     return WRONG.get(name, default)
 
 
+def reduce(f, x, dim):
+    """``f`` (amax, sum) over ``dim`` kept as size 1, or over the whole tensor when ``dim`` is None."""
+    return f(x, dim, keepdim=True) if dim is not None else f(x, tuple(range(x.dim())), keepdim=True)
+
+
 def softmax(s, dim=-1, keep=None):
     """Softmax over ``dim``; keys where ``keep`` is False get weight 0 (a row with none: zeros)."""
     dim = w("axis", dim)
@@ -34,13 +39,13 @@ def softmax(s, dim=-1, keep=None):
         elif w("mask", "fill") == "add":
             s = s + torch.where(keep, 0.0, -1e9).to(s.dtype)
     if w("stable", True):
-        m = s.amax(dim, keepdim=True)
+        m = reduce(torch.amax, s, dim)
         if w("guard", True):
             m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
         e = torch.exp(s - m)
     else:
         e = torch.exp(s)
-    total = e.sum(dim, keepdim=True)
+    total = reduce(torch.sum, e, dim)
     if w("stable", True) and w("guard", True):
         p = torch.where(total > 0, e / torch.where(total > 0, total, torch.ones_like(total)), torch.zeros_like(e))
     else:
@@ -315,6 +320,29 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
         return int(torch.argmax(logits))
     z = logits if w("temperature", "logits") == "probs" else logits / temperature
 
+    def to_probs(z):
+        e = torch.exp(z - z.max()) if w("stable", True) else torch.exp(z)
+        return e / e.sum()
+
+    def top_k_keep(z, allowed):
+        if w("ties", "keep") == "drop":                                     # exactly k, ties cut by a sort
+            first = torch.sort(torch.where(allowed, z, float("-inf")), descending=True, stable=True).indices[:top_k]
+            exact = torch.zeros_like(allowed)
+            exact[first] = True
+            return allowed & exact
+        kept = torch.sort(z[allowed], descending=True).values
+        return allowed & (z >= kept[min(top_k, kept.numel()) - 1])
+
+    def top_p_keep(z, allowed):
+        probs = to_probs(torch.where(allowed, z, float("-inf")))
+        order = torch.sort(probs, descending=True, stable=True).indices
+        sorted_probs = probs[order]
+        cum = torch.cumsum(sorted_probs, 0)
+        keep_sorted = cum < top_p if w("boundary", "kept") == "dropped" else cum - sorted_probs < top_p
+        keep = torch.zeros_like(allowed)
+        keep[order[keep_sorted]] = True
+        return allowed & keep
+
     def top_k_filter(z):
         kth = torch.sort(z, descending=True).values[min(top_k, z.numel()) - 1]
         return torch.where(z >= kth, z, torch.full_like(z, float("-inf")))
@@ -323,16 +351,9 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
         order = torch.sort(probs, descending=True, stable=True).indices
         sorted_probs = probs[order]
         before = torch.cumsum(sorted_probs, 0) - sorted_probs
-        drop = before >= top_p
-        if w("boundary", "kept") == "dropped":
-            drop = torch.cumsum(sorted_probs, 0) >= top_p
         probs = probs.clone()
-        probs[order[drop]] = 0.0
+        probs[order[before >= top_p]] = 0.0
         return probs / probs.sum()
-
-    def to_probs(z):
-        e = torch.exp(z - z.max()) if w("stable", True) else torch.exp(z)
-        return e / e.sum()
 
     if w("order", "k-then-p") == "p-then-k":
         probs = to_probs(z)
@@ -341,11 +362,13 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
         if top_k is not None:
             probs = to_probs(top_k_filter(torch.log(probs)))
     else:
+        chosen = logits if w("filters", "tempered") == "untempered" else z   # what top-k/top-p look at
+        allowed = torch.ones(z.shape, dtype=torch.bool)
         if top_k is not None:
-            z = top_k_filter(z)
-        probs = to_probs(z)
+            allowed = top_k_keep(chosen, allowed)
         if top_p is not None:
-            probs = top_p_filter(probs)
+            allowed = top_p_keep(chosen, allowed)
+        probs = to_probs(torch.where(allowed, z, float("-inf")))
     if w("temperature", "logits") == "probs":                               # renormalising cancels it
         probs = probs / temperature
         probs = probs / probs.sum()
@@ -360,6 +383,222 @@ def sample_token(logits, temperature=1.0, top_k=None, top_p=None, seed=None):
         return int(min(int(torch.searchsorted(cdf, u * cdf[-1], right=True)), probs.numel() - 1))
     return int(torch.multinomial(probs, 1, generator=g))
 ''',
+    "sliding-window-attention": '''
+def sliding_window_attention(x, W_q, W_k, W_v, W_o, num_heads, window):
+    if window < 1:
+        raise ValueError(f"window must be at least 1 (the query itself), got {window}")
+    B, L, E = x.shape
+    q, k, v = (split(x @ W, num_heads) for W in (W_q, W_k, W_v))           # (B, H, L, d_k)
+    i, j = torch.arange(L)[:, None], torch.arange(L)[None, :]               # (L, 1), (1, L)
+    keep = {"band": (j <= i) & (j > i - window),                             # window keys, itself included
+            "wide": (j <= i) & (j >= i - window),
+            "symmetric": (i - j).abs() < window,
+            "causal": j <= i}[w("window", "band")]
+    out, weights = attend(q, k, v, keep, d_model=E)                         # (B, H, L, d_k), (B, H, L, L)
+    return out_proj(merge(out), W_o), weights
+''',
+    "cross-entropy": '''
+def cross_entropy(logits, targets, ignore_index=-100):
+    N, V = logits.shape                                                     # (N, V)
+    keep = targets != ignore_index                                          # (N,)
+    if bool(((targets < 0) | (targets >= V))[keep].any()):
+        raise ValueError(f"targets must be in [0, {V}) or ignore_index={ignore_index}")
+    count = int(keep.sum())
+    if count == 0:
+        return 0.0, torch.zeros_like(logits)
+    rows, safe = torch.arange(N), torch.where(keep, targets, 0)
+    if w("stable", True):
+        shifted = logits - logits.amax(1, keepdim=True)                     # (N, V), row max 0
+        log_probs = shifted - torch.log(torch.exp(shifted).sum(1, keepdim=True))
+        probs = torch.exp(log_probs)
+    else:
+        e = torch.exp(logits)
+        probs = e / e.sum(1, keepdim=True)
+        log_probs = torch.log(probs)
+    per_row = torch.where(keep, -log_probs[rows, safe], torch.zeros((), dtype=logits.dtype))
+    loss = per_row.sum() / (N if w("loss_over", "kept") == "all" else count)
+    d = probs.clone()
+    d[rows, safe] -= 1.0
+    d = d * keep[:, None] / {"kept": count, "all": N, "none": 1}[w("grad_over", "kept")]
+    return float(loss), d
+''',
+
+    "norm-backward": '''
+def over_leading(t):
+    """``t`` summed over every axis but the last (torch's ``sum(())`` would sum them all)."""
+    return t.sum(tuple(range(t.dim() - 1))) if t.dim() > 1 else t
+
+
+def layer_norm_backward(x, gamma, d_out, eps=1e-5):
+    D = x.shape[-1]
+    ddof = 1 if w("unbiased", False) else 0
+    mean = x.mean(-1, keepdim=True)                                         # (..., 1)
+    var = ((x - mean) ** 2).sum(-1, keepdim=True) / (D - ddof)              # (..., 1)
+    rstd = 1.0 / torch.sqrt(var + eps)
+    xhat = (x - mean) * rstd                                                # (..., D)
+    dbeta, dgamma = over_leading(d_out), over_leading(d_out * xhat)         # (D,), (D,)
+    g = d_out * gamma                                                       # dLoss/dxhat
+    if not w("mean_terms", True):
+        return g * rstd, dgamma, dbeta
+    dx = rstd * (g - g.mean(-1, keepdim=True) - xhat * (g * xhat).mean(-1, keepdim=True) * D / (D - ddof))
+    return dx, dgamma, dbeta
+
+
+def rms_parts(x, eps):
+    z = x - x.mean(-1, keepdim=True) if w("center", False) else x
+    ms = (z ** 2).mean(-1, keepdim=True)                                    # (..., 1)
+    r = 1.0 / (torch.sqrt(ms) + eps) if w("eps_outside", False) else 1.0 / torch.sqrt(ms + eps)
+    return z, ms, r
+
+
+def rms_norm(x, weight, eps=1e-6):
+    z, _, r = rms_parts(x, eps)
+    return z * r * weight
+
+
+def rms_norm_backward(x, weight, d_out, eps=1e-6):
+    z, ms, r = rms_parts(x, eps)
+    dweight = over_leading(d_out * z * r)                                   # (D,)
+    g = d_out * weight
+    if not w("rms_term", True):
+        return g * r, dweight
+    s = r ** 2 / torch.sqrt(ms) if w("eps_outside", False) else r ** 3     # -d r / d z_j * D / z_j
+    dz = g * r - z * s * (g * z).mean(-1, keepdim=True)
+    if w("center", False):
+        dz = dz - dz.mean(-1, keepdim=True)
+    return dz, dweight
+''',
+    "rope-kv-cache": '''
+def rope(x, positions, base=10000.0):
+    """Rotate-half RoPE over the last axis, one position per row of axis -2."""
+    d = x.shape[-1]
+    half = d // 2
+    if w("rope", "") == "fixed-base":
+        base = 10000.0
+    inv_freq = base ** (-2.0 * torch.arange(half, dtype=torch.float64) / d)              # (d/2,)
+    theta = (torch.tensor(positions, dtype=torch.float64)[:, None] * inv_freq).to(x.dtype)  # (L, d/2)
+    cos, sin = torch.cos(theta), torch.sin(theta)
+    if w("rope", "") == "backwards":
+        sin = -sin
+    if w("rope", "") == "interleaved":
+        x1, x2 = x[..., 0::2], x[..., 1::2]
+        return torch.stack([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1).reshape(x.shape)
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+
+
+def rope_attention_step(x_t, position, cache, W_q, W_k, W_v, W_o, num_heads, base=10000.0):
+    B, _, E = x_t.shape                                                      # (B, 1, E)
+    t = 0 if cache is None else cache[0].shape[2]
+    p = t if w("rope_at", "position") == "t" else position
+    q, k, v = (split(x_t @ W, num_heads) for W in (W_q, W_k, W_v))          # (B, H, 1, d_k)
+    q = rope(q, [p], base)
+    if w("cached", "rotated") == "rotated":
+        k = rope(k, [p], base)
+    if w("rope_values", False):
+        v = rope(v, [p], base)
+    if cache is not None:
+        k = torch.cat([cache[0], k], dim=2)                                  # (B, H, t+1, d_k)
+        v = torch.cat([cache[1], v], dim=2)
+    k_att = k if w("cached", "rotated") == "rotated" else rope(k, [p] * (t + 1), base)
+    if w("cache", "append") == "only-new":
+        out, _ = attend(q, k_att[:, :, -1:], v[:, :, -1:], d_model=E)
+    else:
+        out, _ = attend(q, k_att, v, d_model=E)                              # (B, H, 1, d_k)
+    return out_proj(merge(out), W_o), (k, v)
+''',
+    "beam-search": '''
+def beam_search(step, bos, eos, beam_width, max_len):
+    live, finished = [([bos], 0.0, 0.0)], []                                # tokens, log-prob sum, ranking key
+    for _ in range(max_len):
+        if not live:
+            break
+        logp = torch.as_tensor(step([list(tokens) for tokens, _, _ in live]), dtype=torch.float64)  # (n, V)
+        V = logp.shape[1]
+        sums = torch.tensor([lp for _, lp, _ in live], dtype=torch.float64)[:, None] + logp       # (n, V)
+        if w("beam_score", "logp") == "probs":
+            keys = torch.tensor([k for _, _, k in live], dtype=torch.float64)[:, None] + logp.exp()
+        else:
+            keys = sums
+        if w("beam_pick", "global") == "per-parent":
+            picks = [(parent, int(tok)) for parent in range(len(live))
+                     for tok in torch.sort(keys[parent], descending=True, stable=True).indices[:beam_width]]
+        else:
+            flat = torch.sort(keys.reshape(-1), descending=True, stable=True).indices[:beam_width]
+            picks = [divmod(int(f), V) for f in flat]
+        nxt = []
+        for parent, tok in picks:
+            hyp = (live[parent][0] + [tok], float(sums[parent, tok]), float(keys[parent, tok]))
+            (finished if tok == eos and w("beam_eos", "stop") == "stop" else nxt).append(hyp)
+        live = nxt
+    index = 2 if w("beam_score", "logp") == "probs" else 1
+    ranked = sorted(finished + live, key=lambda h: -h[index])[:beam_width]
+    return [tokens for tokens, _, _ in ranked], [h[index] for h in ranked]
+''',
+    "generate": '''
+def layer_norm(x, gamma, beta, eps=1e-5):
+    mean = x.mean(-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(-1, keepdim=True)                          # biased
+    return (x - mean) / torch.sqrt(var + eps) * gamma + beta
+
+
+def block(x, K_cache, V_cache, p, num_heads, inverted=False):
+    """New positions x (L, E) attend to the cache and to themselves, causally."""
+    h = layer_norm(x, p["ln1_gamma"], p["ln1_beta"])                        # (L, E)
+    q = split(h @ p["W_q"], num_heads)                                      # (H, L, d_k)
+    K = torch.cat([K_cache, split(h @ p["W_k"], num_heads)], dim=1)         # (H, t + L, d_k)
+    V = torch.cat([V_cache, split(h @ p["W_v"], num_heads)], dim=1)
+    L, t = x.shape[0], K_cache.shape[1]
+    j, i = torch.arange(t + L)[None, :], t + torch.arange(L)[:, None]
+    keep = j >= i if inverted else j <= i                                   # (L, t + L)
+    out, _ = attend(q, K, V, keep)
+    return x + merge(out) @ p["W_o"], K, V
+
+
+def generate(prompt, params, num_heads, max_new_tokens):
+    p = params
+    E = p["embed"].shape[1]
+    K = V = torch.zeros((num_heads, 0, E // num_heads), dtype=p["embed"].dtype)   # the empty cache
+    tokens = [int(t) for t in prompt]
+    x = p["embed"][tokens] + p["pos"][:len(tokens)]                         # prefill (P, E)
+    new = []
+    while len(new) < max_new_tokens:
+        x, K, V = block(x, K, V, p, num_heads, inverted=w("prefill", "causal") == "inverted" and not new)
+        last = x[-1]
+        if w("final_norm", True):
+            last = layer_norm(last, p["lnf_gamma"], p["lnf_beta"])
+        new.append(int(torch.argmax(last @ p["lm_head"])))
+        position = 0 if w("position", "absolute") == "zero" else len(tokens) + len(new) - 1
+        x = p["embed"][[new[-1]]] + p["pos"][[position]]                    # (1, E)
+    return torch.tensor(new, dtype=torch.int64)
+''',
+    "speculative-decoding": '''
+def speculative_accept(draft_tokens, draft_probs, target_probs, seed=None):
+    g = torch.Generator()
+    if seed is None:
+        g.seed()
+    else:
+        g.manual_seed(seed)
+    q, p = draft_probs.to(torch.float64), target_probs.to(torch.float64)    # (k, V), (k + 1, V)
+    k, V = q.shape
+    tokens = []
+    for i in range(k):
+        x = int(draft_tokens[i])
+        num, den = (float(q[i, x]), float(p[i, x])) if w("ratio", "p/q") == "q/p" else (float(p[i, x]), float(q[i, x]))
+        accept = 1.0 if den == 0 else min(1.0, num / den)
+        if float(torch.rand((), generator=g, dtype=torch.float64)) < accept:
+            tokens.append(x)
+            continue
+        if w("resample", "residual") == "target":
+            residual = p[i]
+        else:
+            residual = torch.clamp(p[i] - q[i], min=0.0)                    # (V,) what p has that q lacks
+        tokens.append(int(torch.multinomial(residual / residual.sum(), 1, generator=g)))
+        return tokens
+    if w("bonus", True):
+        tokens.append(int(torch.multinomial(p[k], 1, generator=g)))        # every draft accepted
+    return tokens
+''',
 }
 
 STANDARD_ATTENTION = {
@@ -371,6 +610,7 @@ STANDARD_ATTENTION = {
     "mask-inverted": {"invert": True},
     "masked-row-nan": {"guard": False},
     "mask-added": {"mask": "add"},
+    "softmax-whole-array": {"axis": None},
     "heads-interleaved": {"heads": "strided"},
     "weights-times-keys": {"values": False},
     "no-output-projection": {"project": False},
@@ -393,8 +633,27 @@ TABLE = {
     "flash-attention": {"flash-no-rescale": {"rescale": False}, "no-scale": {"scale": None}},
     "attention-block": {"layernorm-unbiased": {"unbiased": True}, "dropout-no-rescale": {"rescale": False},
                         "dropout-in-eval": {"eval_dropout": True}},
+    "sliding-window-attention": {"window-off-by-one": {"window": "wide"}, "window-not-causal": {"window": "symmetric"},
+                                 "window-ignored": {"window": "causal"}},
+    "norm-backward": {"layernorm-backward-no-mean-terms": {"mean_terms": False}, "layernorm-unbiased": {"unbiased": True},
+                      "rmsnorm-subtracts-mean": {"center": True}, "rmsnorm-eps-outside-sqrt": {"eps_outside": True},
+                      "rmsnorm-backward-no-rms-term": {"rms_term": False}},
+    "rope-kv-cache": {"rope-position-restart": {"rope_at": "t"}, "rope-on-values": {"rope_values": True},
+                      "rope-cache-unrotated": {"cached": "same-angle"}, "rope-interleaved": {"rope": "interleaved"},
+                      "rope-rotated-backwards": {"rope": "backwards"}, "rope-base-ignored": {"rope": "fixed-base"},
+                      "cache-not-appended": {"cache": "only-new"}},
+    "beam-search": {"beam-per-parent-topk": {"beam_pick": "per-parent"}, "beam-probs-added": {"beam_score": "probs"},
+                    "beam-past-eos": {"beam_eos": "continue"}},
+    "generate": {"decode-position-restart": {"position": "zero"}, "prefill-not-causal": {"prefill": "inverted"},
+                 "no-final-norm": {"final_norm": False}},
+    "speculative-decoding": {"spec-ratio-inverted": {"ratio": "q/p"}, "spec-resample-target": {"resample": "target"},
+                             "spec-no-bonus": {"bonus": False}},
+    "cross-entropy": {"ce-unstable": {"stable": False},
+                      "ce-mean-over-ignored": {"loss_over": "all", "grad_over": "all"},
+                      "ce-grad-not-averaged": {"grad_over": "none"}},
     "sampling": {"top-p-drops-boundary": {"boundary": "dropped"}, "top-k-after-top-p": {"order": "p-then-k"},
-                 "temperature-after-softmax": {"temperature": "probs"}, "unstable-softmax": {"stable": False}},
+                 "temperature-after-softmax": {"temperature": "probs"}, "unstable-softmax": {"stable": False},
+                 "top-k-exactly-k": {"ties": "drop"}, "filters-before-temperature": {"filters": "untempered"}},
 }
 
 
