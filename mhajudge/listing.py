@@ -18,8 +18,8 @@ FIELDS = ("id", "title", "difficulty", "tags")
 
 
 def _stamp(folder: Path) -> list:
-    return sorted([e.name, e.stat().st_mtime_ns, e.stat().st_size]
-                  for e in os.scandir(folder) if e.name.endswith(".yaml"))
+    return sorted([e.name, st.st_mtime_ns, st.st_size]
+                  for e in os.scandir(folder) if e.name.endswith(".yaml") for st in [e.stat()])
 
 
 def _cache_file() -> Path:
