@@ -5,6 +5,8 @@ from functools import partial
 
 import numpy as np
 
+from mhajudge_reference.shared.step_heads import step_heads
+
 F = "attention_step"
 
 
@@ -13,18 +15,7 @@ def step(x_t, cache, W_q, W_k, W_v, W_o, num_heads, *, scale="d_k", heads="conti
     """One decoding step with one thing done wrong."""
     B, _, E = x_t.shape
     d_k = E // num_heads
-    if heads == "contiguous":
-        def split(a):
-            return a.reshape(B, 1, num_heads, d_k).transpose(0, 2, 1, 3)
-
-        def merge(h):
-            return h.transpose(0, 2, 1, 3).reshape(B, 1, E)
-    else:  # reshaped to (B, 1, d_k, H): head h gets features h, h + H, h + 2H, ...
-        def split(a):
-            return a.reshape(B, 1, d_k, num_heads).transpose(0, 3, 1, 2)
-
-        def merge(h):
-            return h.transpose(0, 2, 3, 1).reshape(B, 1, E)
+    split, merge = step_heads(B, E, num_heads, heads)
 
     q, k_new, v_new = split(x_t @ W_q), split(x_t @ W_k), split(x_t @ W_v)
     if cache is None:

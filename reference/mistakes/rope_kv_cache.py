@@ -8,6 +8,8 @@ from functools import partial
 
 import numpy as np
 
+from mhajudge_reference.shared.step_heads import step_heads
+
 F = "rope_attention_step"
 
 
@@ -43,18 +45,7 @@ def step(x_t, position, cache, W_q, W_k, W_v, W_o, num_heads, base=10000.0, *, a
     B, _, E = x_t.shape
     d_k = E // num_heads
     t = 0 if cache is None else cache[0].shape[2]
-    if heads == "contiguous":
-        def split(a):
-            return a.reshape(B, 1, num_heads, d_k).transpose(0, 2, 1, 3)
-
-        def merge(h):
-            return h.transpose(0, 2, 1, 3).reshape(B, 1, E)
-    else:  # reshaped to (B, 1, d_k, H): head h gets features h, h + H, h + 2H, ...
-        def split(a):
-            return a.reshape(B, 1, d_k, num_heads).transpose(0, 3, 1, 2)
-
-        def merge(h):
-            return h.transpose(0, 2, 3, 1).reshape(B, 1, E)
+    split, merge = step_heads(B, E, num_heads, heads)
 
     b = base if use_base else 10000.0
     p = {"position": position, "t": t, "zero": 0}[at]
