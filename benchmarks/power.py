@@ -23,7 +23,6 @@ each case: the noncentral chi-square law of G (``stats.power_miss``), and of a r
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import ROOT, SOLUTIONS, run_cli
+from conftest import SOLUTIONS, run_cli
 
 WRONG = SOLUTIONS / "sdpa" / "no_scale.py"
 

@@ -1,6 +1,5 @@
 """Feedback that teaches: shape hints, NaN positions, heatmaps, speed notes, --perf."""
 
-import json
 
 import numpy as np
 import pytest

@@ -158,6 +158,51 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+HUGE = 1 << 21        # a transparent huge page (x86-64, arm64 with 4 KiB pages)
+MADV_COLLAPSE = 25    # Linux 6.1 and later
+
+
+def collapse_to_huge_pages(budget_s: float = 0.6) -> int:
+    """Back this process's anonymous writable memory with huge pages; the bytes collapsed.
+
+    What a fork costs, and what the exit of a forked process costs, grows with the
+    page-table entries of private memory: about 20 ms each way for a process that
+    has loaded torch (146 MB of heap and anonymous memory), against 7 ms once that
+    memory is in 2 MiB pages (one entry each, shared copy-on-write; a page written
+    by the case is split and copied alone, 4 KiB). Only what is resident now is
+    collapsed (``MADV_COLLAPSE``; the regions are not flagged for huge pages, so the
+    case's own allocations stay in small pages and its memory is measured as before).
+    Best effort: an older kernel, no huge page free, or the budget spent, and the
+    rest stays as it is.
+    """
+    try:
+        import ctypes
+
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        with open("/proc/self/maps") as f:
+            maps = f.read().splitlines()
+    except (OSError, AttributeError):
+        return 0
+    end = time.monotonic() + budget_s
+    done = 0
+    for line in maps:
+        fields = line.split()
+        if len(fields) < 5 or "w" not in fields[1] or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue  # anonymous writable memory and the heap only
+        lo, hi = (int(x, 16) for x in fields[0].split("-"))
+        lo, hi = (lo + HUGE - 1) & ~(HUGE - 1), hi & ~(HUGE - 1)
+        for at in range(lo, hi, 16 * HUGE):  # in steps, so the budget is kept
+            if time.monotonic() > end:
+                return done
+            size = min(16 * HUGE, hi - at)
+            if madvise(at, size, MADV_COLLAPSE) == 0:
+                done += size
+            elif ctypes.get_errno() == 22 and at == lo:  # EINVAL: not this region (or not this kernel)
+                break
+    return done
+
+
 def kill(pid: int) -> None:
     """SIGKILL a case's process and its process group."""
     for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
