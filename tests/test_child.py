@@ -76,7 +76,6 @@ def test_collapse_to_huge_pages_keeps_memory_and_forks_sound():
     data = np.arange(6 << 20, dtype=np.uint8)  # 6 MiB resident on the heap or in an anonymous map
     before = int(data.sum(dtype=np.int64))
     done = fork_mod.collapse_to_huge_pages(budget_s=2.0)
-    assert done >= 0
     assert int(data.sum(dtype=np.int64)) == before
     r, w = os.pipe()
     pid = os.fork()
@@ -89,8 +88,7 @@ def test_collapse_to_huge_pages_keeps_memory_and_forks_sound():
     os.waitpid(pid, 0)
     os.close(r)
     assert int(data.sum(dtype=np.int64)) == before
-    release = tuple(int(x) for x in os.uname().release.split("-")[0].split(".")[:2])
     with open("/proc/self/smaps_rollup") as f:
         huge = next((int(line.split()[1]) for line in f if line.startswith("AnonHugePages:")), 0)
-    if release >= (6, 1) and done:
+    if done:  # the kernel took MADV_COLLAPSE (Linux 6.1+, huge pages free)
         assert huge > 0, "collapsed bytes were reported but no huge page is mapped"

@@ -136,6 +136,17 @@ def _warm_up() -> None:
          torch.tanh(x), torch.randn(3, generator=torch.Generator().manual_seed(0)), e.clamp_min(0).numpy())
 
 
+def _held_by_parents() -> list[tuple]:
+    """``(parent module, attribute)`` for each banned module a loaded parent still holds."""
+    held = []
+    for name in BANNED_MODULES:
+        parent, _, child = name.rpartition(".")
+        mod = sys.modules.get(parent)
+        if mod is not None and child in vars(mod):
+            held.append((mod, child))
+    return held
+
+
 def drop_banned_modules() -> None:
     """Remove every loaded :data:`BANNED_MODULES` module (and the attribute a loaded
     parent holds for it), so that an import of one meets the guard.
@@ -144,14 +155,11 @@ def drop_banned_modules() -> None:
     modules costs 5 ms, too much to pay in every case's process)."""
     for name in [m for m in sys.modules if any(m == b or m.startswith(b + ".") for b in BANNED_MODULES)]:
         del sys.modules[name]
-    for name in BANNED_MODULES:  # and the attribute a loaded parent may hold
-        parent, _, child = name.rpartition(".")
-        mod = sys.modules.get(parent)
-        if mod is not None and child in vars(mod):
-            try:
-                delattr(mod, child)
-            except AttributeError:
-                pass
+    for mod, child in _held_by_parents():
+        try:
+            delattr(mod, child)
+        except AttributeError:
+            pass
 
 
 def install_module_guard() -> None:
@@ -159,14 +167,8 @@ def install_module_guard() -> None:
 
     The zygote dropped them already (:func:`drop_banned_modules`); should one have been
     loaded again since (a lazy import of torch's own), the scan runs again here."""
-    if any(name in sys.modules for name in BANNED_MODULES):
+    if any(name in sys.modules for name in BANNED_MODULES) or _held_by_parents():
         drop_banned_modules()
-    for name in BANNED_MODULES:
-        parent, _, child = name.rpartition(".")
-        mod = sys.modules.get(parent)
-        if mod is not None and child in vars(mod):
-            drop_banned_modules()
-            break
     sys.meta_path.insert(0, _ModuleGuard())
 
 
