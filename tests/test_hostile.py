@@ -329,15 +329,15 @@ def test_forged_reply_fields_are_runtime_errors(tmp_path, mode, name):
         assert "malformed reply" in c["message"] and words in c["message"], c["message"]
 
 
-HEADER = "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }"
+ABSURD = '{"$a": 0, "dtype": "<f8", "shape": [1099511627776, 1099511627776]}'  # 2^80 numbers in 8 bytes
 
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("frame", ["absurd dims", "truncated", "not json", "huge header"])
 def test_malformed_frames_are_runtime_errors(tmp_path, mode, frame):
     forge = {
-        "absurd dims": ('{"status": "ok", "time_s": 0.001, "payload": {"$d": {"output": {"$a": 0}, "weights": {"$a": 0}}}}',
-                        f"blobs=b'\\x93NUMPY\\x01\\x00' + struct.pack('<H', 118) + {HEADER!r}.ljust(117).encode() + b'\\n'"),
+        "absurd dims": (f'{{"status": "ok", "time_s": 0.001, "payload": {{"$d": {{"output": {ABSURD}, "weights": {ABSURD}}}}}}}',
+                        "blobs=bytes(8)"),
         "truncated": ('{"status": "ok"}', "sizes=[1000], blobs=b'xx'"),
         "not json": ("{}", "raw=struct.pack('<Q', 5) + b'{nope'"),
         "huge header": ("{}", "raw=struct.pack('<Q', 1 << 40) + b'{'"),
@@ -667,12 +667,12 @@ def test_a_padding_part_does_not_shrink_the_measured_peak(tmp_path, mode):
     48 MiB part: the sending allowance was taken on every part, declared or not."""
     body = FLASH_NAIVE.replace("    return w @ V", "    out = w @ V\n"
                                "    _forge({'status': 'ok', 'time_s': 0.001, 'peak_bytes': 1024, 'payload': "
-                               "{'$d': {'output': {'$a': 0}, 'pad': {'$a': 1}}}}, *_npy(out, np.zeros(6 << 20)))\n"
+                               "{'$d': {'output': {'$a': 0, 'dtype': '<f8', 'shape': list(out.shape)}, "
+                               "'pad': {'$a': 1, 'dtype': '<f8', 'shape': [6 << 20]}}}}, *_raw(out, np.zeros(6 << 20)))\n"
                                "    return out")
-    npy = ("import io\ndef _npy(*arrays):\n    blobs = []\n    for a in arrays:\n        b = io.BytesIO()\n"
-           "        np.save(b, a, allow_pickle=False)\n        blobs.append(b.getvalue())\n"
+    raw = ("def _raw(*arrays):\n    blobs = [np.ascontiguousarray(a, dtype=np.float64).tobytes() for a in arrays]\n"
            "    return b''.join(blobs), [len(b) for b in blobs]\n")
-    code, report = judge_json(tmp_path, mode, FORGE + npy + body, "--case", "memory bound",
+    code, report = judge_json(tmp_path, mode, FORGE + raw + body, "--case", "memory bound",
                               problem="flash-attention", time_limit=20)
     assert report["verdict"] != "accepted", report["cases"]
     assert all("malformed reply" in c["message"] for c in report["cases"]), report["cases"][0]["message"]
@@ -805,3 +805,53 @@ def test_stopping_grade_leaves_nothing_and_judges_nothing_more(tmp_path, sig):
     assert time.perf_counter() - start < 10, "grade went on judging the queued submissions"
     time.sleep(0.5)
     assert list(tmp.iterdir()) == [], "a folder was left behind"
+
+
+# ---------------------------------------------------------------------------
+# The next case's process is forked while a case runs (a spare, see sandbox/fork.py).
+
+SIBLINGS = '''
+def _siblings():
+    """The other processes of the trusted child: the next case's spare among them."""
+    me, parent = os.getpid(), os.getppid()
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) != me:
+            try:
+                stat = open(f"/proc/{name}/stat").read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == parent:
+                out.append(int(name))
+    return out
+'''
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_case_that_kills_the_next_cases_process_fails_only_itself(tmp_path, mode):
+    """Each call kills every sibling process it can find (the spare waiting for the next
+    case): the next case must still be judged (a fresh process, or a runtime error for
+    that case), never an internal error, a hang, or a kill of an unrelated process."""
+    body = SIBLINGS + CORRECT.replace("    s = Q @", "    import signal\n    for p in _siblings():\n"
+                                                 "        os.kill(p, signal.SIGKILL)\n    s = Q @")
+    code, report = judge_json(tmp_path, mode, body, time_limit=5)
+    verdicts = [c["verdict"] for c in report["cases"]]
+    assert set(verdicts) <= {"accepted", "runtime-error"}, report["cases"]
+    # A spare killed as it waits is replaced; one killed as its case is handed over costs
+    # that case, never the rest.
+    assert verdicts[0] == "accepted" and verdicts.count("accepted") > len(verdicts) // 3, verdicts
+    for c in report["cases"]:
+        if c["verdict"] == "runtime-error":
+            assert "internal" not in c["message"], c["message"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_case_process_holds_only_its_own_pipe(tmp_path, mode):
+    """A spare forked while a case runs must not keep that case's pipe (nor the judge's):
+    every case's process, forked ahead or not, sees the same few descriptors."""
+    body = CORRECT.replace("    s = Q @", "    raise ValueError('fds ' + ' '.join(sorted(os.listdir('/proc/self/fd'))))\n"
+                                          "    s = Q @")
+    code, report = judge_json(tmp_path, mode, body, time_limit=5)
+    seen = [c["message"].partition("fds ")[2].partition(" (")[0].split() for c in report["cases"]]
+    counts = {len(fds) for fds in seen}  # the numbers differ (pipes made in another order), not how many
+    assert len(seen) > 3 and counts == {5}, seen  # stdin, stdout, stderr, its answer pipe, and listdir's own

@@ -5,7 +5,10 @@ The judge (:mod:`.runner`) starts one child process per submission
 group, :mod:`.cgroup`). The child is trusted: it never runs candidate code itself.
 It screens the source (:mod:`.guard`), then forks one process per case
 (:mod:`.fork`), which imports the candidate and runs a *program*
-(:mod:`.programs`). Frames travel in the format of :mod:`.wire`; answers are
+(:mod:`.programs`). The next case's process is forked ahead, while a case runs and
+the judge checks its answer (a *spare*: it fills free memory with NaN, then waits for
+its case's frame, and runs no candidate code before it has it); a memory-measured
+case, or one with inputs over 4 MiB, is forked afresh once its inputs are decoded. Frames travel in the format of :mod:`.wire`; answers are
 flattened along the problem's answer tree (:mod:`.answers`); every reply from a
 case is read as hostile input (:mod:`.replies`).
 

@@ -22,6 +22,7 @@ import time
 import tracemalloc
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+SPARE_FRAME_BYTES = 4 << 20  # a case's frame larger than this is decoded here, not piped to a spare
 
 def _load_sibling(name: str):
     spec = importlib.util.spec_from_file_location(f"_mhajudge_{name}", os.path.join(HERE, f"{name}.py"))
@@ -56,7 +57,9 @@ class Child:
         self.wire = _load_sibling("wire")
         self.answers = _load_sibling("answers")
         self.tracing = _load_sibling("tracing")
-        self.forker = fork.Forker(self.wire, (cmd_fd, result_fd))
+        # A spare fills free memory with NaN while it waits (see _execute), so the
+        # copy-on-write faults of that come before its case, not inside it.
+        self.forker = fork.Forker(self.wire, (cmd_fd, result_fd), prepare=programs.poison_free_memory)
         self.functions: dict = {}
         self.guard: ImportGuard | None = None
         self.filename = ""
@@ -72,7 +75,8 @@ class Child:
         self.wire.write_frame(self.result_fd, self.wire.pack(msg, payload))
 
     def receive(self):
-        return self.wire.read_frame(self.cmd_fd, 1 << 34)
+        """The next message and its whole frame (a case's inputs are decoded where it runs)."""
+        return self.wire.read_raw_frame(self.cmd_fd, 1 << 34)
 
     # -- loading -------------------------------------------------------------
     def load(self, msg: dict) -> None:
@@ -81,6 +85,7 @@ class Child:
         self.forbidden = msg["forbidden"]
         self.entry_points = msg["entry_points"]
         self.code = None  # a second load (a save in --watch) that fails leaves no earlier code to run
+        self.forker.drop_spare()  # forked with the earlier code
         source = msg["source"].encode("utf-8", "surrogateescape")
         if (msg.get("track") == "torch") != (self.torch is not None) and self.code_loaded:
             # The judge starts a new child when a file changes track; a child never switches.
@@ -120,6 +125,7 @@ class Child:
         out = self.forker.run(self.probe, float(msg.get("time_limit", 20.0)))
         out.pop("payload", None)
         self.send({"op": "probe", **out})  # the probe's reply is the candidate's: the judge vets it
+        self.forker.fork_spare(self.serve_case)  # the first case's process, while the judge reads that
 
     def import_candidate(self, check_signatures: bool = True) -> dict | None:
         """In a grandchild: execute the candidate's module; a load-failed reply or None.
@@ -206,13 +212,30 @@ class Child:
         return self.execute(program, inputs)
 
     # -- running ---------------------------------------------------------------
-    def run_case(self, msg: dict, inputs) -> None:
-        """Fork, import and run the program in the grandchild, relay what came back."""
+    def run_case(self, msg: dict, frame: bytes) -> None:
+        """Run the program in a case's process (import, call), relay what came back.
+
+        Most cases go to the spare forked while the judge checked the last answer
+        (it decodes the frame itself). A memory-measured case, or one with large
+        inputs, is forked afresh after the inputs are decoded here: its process's
+        peak is then measured against an empty fork's, as the judge's bounds expect.
+        """
         limit = float(msg.get("time_limit", 10.0))
         program = msg["program"]
-        out = self.forker.run(lambda: self.run_one(program, inputs), limit, baseline=bool(program.get("memory")))
+        memory = bool(program.get("memory"))
+        if memory or len(frame) > SPARE_FRAME_BYTES:
+            _, inputs = self.wire.unpack(frame)
+            out = self.forker.run(lambda: self.run_one(program, inputs), limit, baseline=memory)
+        else:
+            out = self.forker.run_sent(frame, limit, self.serve_case)
         payload = out.pop("payload", None)
         self.send({"op": "result", "id": msg["id"], **out}, payload)
+        if self.forker.spare is None:  # after a case forked afresh: the next one's process, while the judge reads this
+            self.forker.fork_spare(self.serve_case)
+
+    def serve_case(self, msg: dict, inputs):
+        """In a spare: its case, as handed over."""
+        return self.run_one(msg["program"], inputs)
 
     def execute(self, program: dict, inputs):
         """Run a program in the grandchild; returns ``(reply, flat answer)``."""
@@ -291,14 +314,14 @@ class Child:
         self.forker.calibrate()
         while True:
             try:
-                msg, payload = self.receive()
+                msg, frame = self.receive()
             except EOFError:
                 return
             op = msg.get("op")
             if op == "load":
                 self.load(msg)
             elif op == "case":
-                self.run_case(msg, payload)
+                self.run_case(msg, frame)
             elif op == "exit":
                 return
 

@@ -20,17 +20,29 @@ FRAME_CAP = 320 << 20  # bytes read from one case before it is stopped: more tha
 
 
 class Forker:
-    """Runs work in a forked process and watches it (one per child)."""
+    """Runs work in a forked process and watches it (one per child).
 
-    def __init__(self, wire, close_fds: tuple = ()):
+    A case's process can also be forked ahead, as a *spare* (:meth:`fork_spare`),
+    while the judge checks the previous answer: it gets ready (``prepare``, such as
+    filling free memory with NaN) and waits for its case's frame on a pipe of its own,
+    which :meth:`run_sent` hands it. No candidate code runs in it before then.
+    """
+
+    def __init__(self, wire, close_fds: tuple = (), prepare=None):
         self.wire = wire
         self.close_fds = close_fds  # the child's channels to the judge: closed in every fork
+        self.prepare = prepare or (lambda: None)  # what a spare does while it waits
         self.base_cpu_s = 0.0       # the CPU time of a fork that does nothing
+        self.spare_cpu_s = 0.0      # ... and of a spare that gets ready and is given nothing
         self.reaped = [0.0, 0]      # CPU seconds and peak bytes of the processes reaped after a case
+        self.spare = None           # (pid, case pipe, answer pipe, marker) of the next case's process
+        self.spare_lost = False     # it died and was reaped (a case killed it)
 
     def calibrate(self) -> None:
-        """Measure what an empty fork costs (the least of three)."""
+        """Measure what an empty fork costs, and an idle spare (the least of three)."""
+        self.drop_spare()
         self.base_cpu_s = min(null_fork()[0] for _ in range(3))
+        self.spare_cpu_s = min(null_fork(self.prepare)[0] for _ in range(3))
 
     def run(self, work, limit: float, baseline: bool = False) -> dict:
         """Run ``work()`` in a forked grandchild: ``{"reply", "payload", "ended", "measured"}``.
@@ -44,44 +56,124 @@ class Forker:
         ``baseline``, a grandchild that does nothing is measured first, so the judge
         can subtract what a fork costs.
         """
+        self.drop_spare()  # the sweep after this run would take it
         measured = {"base_cpu_s": self.base_cpu_s}
         if baseline:
             measured["base_rss_bytes"] = null_fork()[1]
         r, w = os.pipe()
         marker = os.urandom(16)
-        self.reaped = [0.0, 0]
         start = time.perf_counter()
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # grandchild: from here on, candidate code may run
-            die_with_parent(parent)
-            os.close(r)
-            for fd in self.close_fds:  # the candidate cannot talk to the judge directly
-                os.close(fd)
-            try:
-                os.setpgid(0, 0)
-                reply, payload = work()
-                frame = self.wire.pack(reply, payload)
-            except MemoryError:
-                frame = self.wire.pack({"status": "memory-limit", "message": "ran out of memory"})
-            except BaseException as exc:  # noqa: BLE001
-                frame = self.wire.pack({"status": "runtime-error",
-                                        "message": f"the answer could not be sent: {exc!r}"[:500]})
-            for stream in (sys.stdout, sys.stderr):  # what it printed reaches the judge's capture
-                try:
-                    stream.flush()
-                except BaseException:  # noqa: BLE001 - a candidate may have replaced or closed it
-                    pass
-            try:
-                self.wire.write_frame(w, marker + frame)
-            finally:
-                os._exit(0)
+            self._enter(parent, (r,))
+            self._answer(w, marker, work)
         os.close(w)
+        return self._watch(r, pid, marker, start, limit, measured)
+
+    def fork_spare(self, serve, close: tuple = ()) -> None:
+        """Fork the next case's process now: it prepares, then waits for a frame and
+        answers ``serve(msg, payload)`` of it. Forked as soon as a case's process has
+        its frame, so the fork and the preparing happen while that case runs and the
+        judge checks its answer; ``close``: that case's pipe, not the spare's to hold."""
+        self.drop_spare()
+        r, w = os.pipe()      # its answer, as in :meth:`run`
+        cr, cw = os.pipe()    # its case
+        marker = os.urandom(16)
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # no candidate code runs here until the frame has come
+            self._enter(parent, (r, cw) + close)
+            try:
+                self.prepare()
+                frame = _read_all(cr)
+                os.close(cr)
+            except BaseException:  # noqa: BLE001 - not given a case (dropped, or the child is gone)
+                os._exit(0)
+            self._answer(w, marker, lambda: serve(*self.wire.unpack(frame)))
+        os.close(w)
+        os.close(cr)
+        self.spare = (pid, cw, r, marker)
+
+    def run_sent(self, frame: bytes, limit: float, serve) -> dict:
+        """Hand ``frame`` to the spare (forked now if there is none) and watch it as
+        :meth:`run` watches its grandchild; meanwhile the next spare is forked, with
+        ``serve`` as what it runs.
+
+        The next spare lives while this case's candidate code runs, but was forked
+        after it: it shares no pipe with it and, like every process here, is not
+        dumpable (no ptrace, no /proc/PID/mem). A case that kills or stops it only
+        fails its own submission's next case, which it could fail anyway.
+        """
+        if self.spare is not None and not self.spare_lost and _account(self.spare[0], os.WNOHANG, None):
+            self.spare_lost = True  # killed while it waited (by the case before): reaped now, replaced
+        if self.spare is None or self.spare_lost:
+            self.fork_spare(serve)
+        pid, cw, r, marker = self.spare
+        self.spare = None
+        measured = {"base_cpu_s": self.spare_cpu_s}
+        start = time.perf_counter()
+        try:
+            self.wire.write_frame(cw, frame)
+        except OSError:  # it died getting ready: what it left is read as any ending
+            pass
+        finally:
+            os.close(cw)
+        self.fork_spare(serve, close=(r,))
+        return self._watch(r, pid, marker, start, limit, measured)
+
+    def drop_spare(self) -> None:
+        """Kill the spare (the code changed, or a fork of another kind comes next)."""
+        if self.spare is None:
+            return
+        pid, cw, r, _ = self.spare
+        self.spare = None
+        os.close(cw)
+        os.close(r)
+        if not self.spare_lost:  # reaped already: its pid may be another process's now
+            kill(pid)
+            _account(pid, 0, None)
+        self.spare_lost = False
+
+    def _enter(self, parent: int, close: tuple) -> None:
+        """The first steps of every case's process, before it runs anything else."""
+        die_with_parent(parent)
+        for fd in close + tuple(self.close_fds):  # the candidate cannot talk to the judge directly
+            os.close(fd)
+        try:
+            os.setpgid(0, 0)
+        except OSError:
+            pass
+
+    def _answer(self, w: int, marker: bytes, work) -> None:
+        """In a case's process: run ``work()``, write its marked frame, exit."""
+        try:
+            reply, payload = work()
+            frame = self.wire.pack(reply, payload)
+        except MemoryError:
+            frame = self.wire.pack({"status": "memory-limit", "message": "ran out of memory"})
+        except BaseException as exc:  # noqa: BLE001
+            frame = self.wire.pack({"status": "runtime-error",
+                                    "message": f"the answer could not be sent: {exc!r}"[:500]})
+        for stream in (sys.stdout, sys.stderr):  # what it printed reaches the judge's capture
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 - a candidate may have replaced or closed it
+                pass
+        try:
+            self.wire.write_frame(w, marker + frame)
+        finally:
+            os._exit(0)
+
+    def _watch(self, r: int, pid: int, marker: bytes, start: float, limit: float, measured: dict) -> dict:
+        self.reaped = [0.0, 0]
         try:
             out = self._collect(r, pid, marker, start, limit)
         finally:
             os.close(r)
-            reap_all(self.reaped)
+            keep = self.spare[0] if self.spare else None
+            if reap_all(self.reaped, keep=keep):
+                self.spare_lost = True
         cpu, rss = out.pop("usage")
         measured.update(wall_s=out.pop("wall_s"), cpu_s=cpu + self.reaped[0], rss_bytes=max(rss, self.reaped[1]))
         out["measured"] = measured
@@ -247,18 +339,31 @@ class FrameFinder:
         return bytes(self.data[self.at:self.at + self.size]) if have >= self.size else None
 
 
-def null_fork() -> tuple[float, int]:
-    """What a grandchild that does nothing costs: CPU seconds and peak resident bytes."""
+def null_fork(prepare=None) -> tuple[float, int]:
+    """What a grandchild that does nothing (but ``prepare()``) costs: CPU seconds and
+    peak resident bytes."""
     pid = os.fork()
     if pid == 0:
-        os._exit(0)
+        try:
+            if prepare is not None:
+                prepare()
+        finally:
+            os._exit(0)
     _, _, usage = os.wait4(pid, 0)
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
 
 
-def reap_all(reaped: list | None = None, budget_s: float = 2.0) -> None:
-    """Kill and reap every process still below us after a case, adding what each
-    used to ``reaped`` (CPU seconds, the largest peak resident bytes).
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def reap_all(reaped: list | None = None, budget_s: float = 2.0, keep: int | None = None) -> bool:
+    """Kill and reap every process still below us after a case but ``keep`` (the next
+    case's spare), adding what each used to ``reaped`` (CPU seconds, the largest peak
+    resident bytes); whether ``keep`` itself had died and was reaped.
 
     The whole tree at once, stopped before it is killed (so nothing forks meanwhile):
     this process is a subreaper, so what the case started, even detached with setsid
@@ -267,24 +372,26 @@ def reap_all(reaped: list | None = None, budget_s: float = 2.0) -> None:
     """
     end = time.monotonic() + budget_s
     me = os.getpid()
+    lost = False
     while True:
-        # Everything below us is below one of our children: with none, the /proc walk
-        # (every process on the machine) is not needed, the common case after a case.
-        found = descendants(me) if _has_children(me) else []
+        # Everything below us is below one of our children: with none but the spare
+        # (which has none), the /proc walk (every process on the machine) is not needed,
+        # the common case after a case.
+        found = [p for p in descendants(me) if p != keep] if _has_children(me, keep) else []
         if found:
             sweep(lambda: found, rounds=1)
-        while _account(-1, os.WNOHANG, reaped):
-            pass
+        while done := _account(-1, os.WNOHANG, reaped):
+            lost = lost or done == keep
         if not found or time.monotonic() > end:
-            return
+            return lost
         time.sleep(0.0005)  # the killed become zombies, and theirs are reparented here, in a moment
 
 
-def _has_children(pid: int) -> bool:
+def _has_children(pid: int, but: int | None = None) -> bool:
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return bool(f.read().split())
-    except OSError:
+            return any(int(c) != but for c in f.read().split())
+    except (OSError, ValueError):
         return True  # cannot tell: walk the tree
 
 
@@ -326,13 +433,13 @@ def sweep(find, rounds: int) -> None:
                     pass
 
 
-def _account(pid: int, options: int, reaped: list | None) -> bool:
-    """Reap ``pid`` (or any child), adding what it used to ``reaped``."""
+def _account(pid: int, options: int, reaped: list | None) -> int:
+    """Reap ``pid`` (or any child), adding what it used to ``reaped``; the pid reaped, or 0."""
     try:
         done, _, usage = os.wait4(pid, options)
     except ChildProcessError:
-        return False
+        return 0
     if done and reaped is not None:
         reaped[0] += usage.ru_utime + usage.ru_stime
         reaped[1] = max(reaped[1], usage.ru_maxrss * 1024)
-    return bool(done)
+    return done
