@@ -38,7 +38,10 @@ def main() -> None:
 
     code = answer(sys.argv[1:])  # --help, --version, list: without loading Typer
     if code is not None:
-        sys.stdout.flush()
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:  # `mhajudge list | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(code)
     if sys.argv[1:2] == ["run"]:
         _prestart(sys.argv[2:])

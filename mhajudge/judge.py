@@ -281,7 +281,12 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
             elif known and case.name in known:
                 result = copy.copy(known[case.name])  # judged on this very source a moment ago
             else:
-                run = box.run(case.index, case.program, case.inputs, case.time_limit)
+                # The next case that will run goes to the child as soon as this answer is in.
+                upcoming = None if exitfirst else next(
+                    (c for c in cases[number:] if c.fn not in loaded.missing and not (known and c.name in known)), None)
+                then = None if upcoming is None else (upcoming.index, upcoming.program, upcoming.inputs,
+                                                      upcoming.time_limit)
+                run = box.run(case.index, case.program, case.inputs, case.time_limit, then=then)
                 verdict, message, err, details = verdict_for(case, run)
                 result = CaseResult(case.name, case.group, verdict, err, run.time_s, message,
                                     answer=run.answer, details=details,

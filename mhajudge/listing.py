@@ -2,10 +2,11 @@
 
 The table needs four fields of each spec (id, title, difficulty, tags), but parsing
 every YAML spec costs more than the rest of the command. So the index is kept in a
-small JSON file beside the history (``cache/bank-index.json``), valid while every spec
+small JSON file beside the history (``cache/bank-index-HASH.json``, one per problems
+folder), valid while every spec
 file has the name, size and modification time it had when the index was made; any
 change, or an unreadable cache, and the specs are read again. Nothing here imports
-Typer or NumPy (see :mod:`mhajudge.quick`).
+Typer, Rich or NumPy (see :mod:`mhajudge.quick`, :mod:`mhajudge.terminal`).
 """
 
 from __future__ import annotations
@@ -22,18 +23,23 @@ def _stamp(folder: Path) -> list:
                   for e in os.scandir(folder) if e.name.endswith(".yaml") for st in [e.stat()])
 
 
-def _cache_file() -> Path:
+def _cache_file(folder: Path) -> Path:
+    """One index per problems folder, so two checkouts (or a benchmark of two commits)
+    do not take turns to throw each other's away."""
+    import hashlib
+
     from .history import data_dir
 
-    return data_dir() / "cache" / "bank-index.json"
+    return data_dir() / "cache" / f"bank-index-{hashlib.sha1(str(folder).encode()).hexdigest()[:12]}.json"
 
 
 def index() -> list[dict]:
     """``{id, title, difficulty, tags}`` of every problem, sorted by id."""
     from . import bank
 
-    stamp = [str(bank.problems_dir()), _stamp(bank.problems_dir())]
-    cache = _cache_file()
+    folder = bank.problems_dir()
+    stamp = [str(folder), _stamp(folder)]
+    cache = _cache_file(folder)
     try:
         kept = json.loads(cache.read_text(encoding="utf-8"))
         if kept.get("stamp") == stamp and all(set(p) == set(FIELDS) for p in kept["problems"]):
@@ -52,26 +58,18 @@ def index() -> list[dict]:
     return problems
 
 
-def bank_table(best: dict):
-    """The problems with your best result on each."""
-    from rich.table import Table
-
-    from .progress import best_cell
-
-    table = Table(title="mhajudge problems", title_justify="left")
-    # At 80 columns: ids, difficulty and best whole on one line; titles and tags wrap.
-    table.add_column("id", no_wrap=True)
-    table.add_column("title", ratio=3)
-    table.add_column("difficulty", no_wrap=True)
-    table.add_column("tags", ratio=2)
-    table.add_column("best", no_wrap=True)
-    for p in index():
-        table.add_row(p["id"], p["title"], p["difficulty"], ", ".join(p["tags"]), best_cell(best.get(p["id"])))
-    return table
-
-
-def print_bank(console) -> None:
+def print_bank(out=None) -> None:
+    """The problems with your best result on each, and what to type next
+    (``out``: a :class:`mhajudge.terminal.Out`, standard output by default)."""
     from . import history
+    from .progress import best_cell
+    from .terminal import Out, runs, table
 
-    console.print(bank_table(history.safe("best", default={})))
-    console.print("[dim]mhajudge show ID for a statement, mhajudge new ID for a starter file[/dim]")
+    out = out or Out()
+    best = history.safe("best", default={})
+    rows = [[runs(p["id"]), runs(p["title"]), runs(p["difficulty"]), runs(", ".join(p["tags"])),
+             best_cell(best.get(p["id"]))] for p in index()]
+    # At 80 columns: ids and difficulty whole on one line; titles, tags and best wrap.
+    table(out, ["id", "title", "difficulty", "tags", "best"], rows, ratios=[0, 3, 0, 2, 1],
+          title="mhajudge problems")
+    out.print([("mhajudge show ID for a statement, mhajudge new ID for a starter file", "dim")])

@@ -23,21 +23,20 @@ def clock(seconds: float | None) -> str:
         else f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def best_cell(best: Best | None):
+def best_cell(best: Best | None) -> list:
     """``accepted in 7:42`` (the shortest practice time), ``accepted``, ``accepted (numpy+torch)`` (the
-    tracks it is solved on, when PyTorch is one), ``wrong-answer 12/18``, ``-``."""
-    from rich.text import Text
-
+    tracks it is solved on, when PyTorch is one), ``wrong-answer 12/18``, ``-``: as runs
+    ``(text, style)`` for :mod:`mhajudge.terminal`."""
     if best is None:
-        return Text("-", "dim")
+        return [("-", "dim")]
     if best.solved:
-        cell = Text("accepted", "bold green")
+        cell = [("accepted", "bold green")]
         if best.best_solve_s is not None:
-            cell.append(f" in {clock(best.best_solve_s)}")
+            cell.append((f" in {clock(best.best_solve_s)}", ""))
         if best.tracks and best.tracks != ("numpy",):  # solved in PyTorch too, or only
-            cell.append(f" ({'+'.join(best.tracks)})", "green")
+            cell.append((f" ({'+'.join(best.tracks)})", "green"))
         return cell
-    return Text(f"{best.verdict} {best.passed}/{best.total}", STYLE.get(best.verdict, ""))
+    return [(f"{best.verdict} {best.passed}/{best.total}", STYLE.get(best.verdict, ""))]
 
 
 def history_table(attempts: list[Attempt], problem: str | None = None, width: int = 80):

@@ -7,15 +7,14 @@ code; for anything else it returns ``None`` and the full command line runs.
 
 The top-level help is built from the same sources Typer uses (the app's help text and
 each command's docstring, read from the command modules' syntax trees, in the order
-``mhajudge.cli`` registers them) and laid out as Typer lays it out;
-``tests/test_quick.py`` checks that the two print the same text.
+``mhajudge.cli`` registers them) and laid out as Typer lays it out, without Rich
+(:mod:`mhajudge.terminal`); ``tests/test_quick.py`` checks that the two say the same
+words in the same order.
 ``MHAJUDGE_NO_QUICK=1`` turns this off.
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
 import os
 import sys
 from pathlib import Path
@@ -43,32 +42,30 @@ def answer(argv: list[str]) -> int | None:
         sys.stdout.write(f"mhajudge {__version__}\n")
         return 0
     if argv in (["--help"], ["-h"]):
-        print_help(_console())
+        print_help()
         return 0
     if argv == []:  # as Typer's no_args_is_help: the help, and the exit code of a usage error
-        print_help(_console(), asked=False)
+        print_help(asked=False)
         return 2
     if argv == ["list"]:
         from .listing import print_bank
 
-        print_bank(_console())
+        print_bank()
         return 0
     return None
 
 
-def _console():
-    from rich.console import Console
-
-    return Console(highlight=False)
-
-
 def _docstring_summary(doc: str) -> str:
+    import inspect
+
     first = inspect.cleandoc(doc or "").partition("\f")[0].split("\n\n")[0]
     return first.replace("\n", " ").strip()
 
 
 def commands() -> list[tuple[str, str]]:
     """``(name, summary)`` of every command, in ``--help``'s order, from the sources."""
+    import ast
+
     out = []
     for module in COMMAND_MODULES:
         tree = ast.parse((HERE / "commands" / f"{module}.py").read_text(encoding="utf-8"))
@@ -89,6 +86,8 @@ def commands() -> list[tuple[str, str]]:
 
 def app_help() -> str:
     """The Typer app's ``help=`` text, from ``mhajudge/commands/__init__.py``."""
+    import ast
+
     tree = ast.parse((HERE / "commands" / "__init__.py").read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Typer":
@@ -98,43 +97,35 @@ def app_help() -> str:
     return ""
 
 
-def print_help(console, asked: bool = True) -> None:
+def print_help(out=None, asked: bool = True) -> None:
     """The top-level help, laid out as Typer's rich help is (``asked``: by --help,
-    which Click ends with an empty line; not when no command was given)."""
-    from rich.align import Align
-    from rich.console import Group
-    from rich.padding import Padding
-    from rich.panel import Panel
-    from rich.table import Table
-    from rich.text import Text
+    which Click ends with an empty line; not when no command was given), with
+    :mod:`mhajudge.terminal` (no Rich: it costs more to import than the rest of this)."""
+    import inspect
 
+    from .terminal import Out, columns, from_markup, panel, wrap
+
+    out = out or Out()
+    inner = out.width - 2  # one space each side, as Typer pads it
     # The program's name as Click tells it: `python -m mhajudge` when run as a module.
     prog = "python -m mhajudge" if sys.argv[0].endswith("__main__.py") else os.path.basename(sys.argv[0] or "mhajudge")
-    console.print(Padding(Text.assemble(("Usage: ", "yellow"), f"{prog} [OPTIONS] COMMAND [ARGS]..."), 1),
-                  style="bold")
+    out.print("", [(" ", ""), ("Usage: ", "bold yellow"), (f"{prog} [OPTIONS] COMMAND [ARGS]...", "bold")], "")
     first, *rest = inspect.cleandoc(app_help()).split("\n\n")
-    parts = [Text.from_markup(first.replace("\n", " ").strip())]
+    for line in wrap(from_markup(first.replace("\n", " ").strip()), inner):
+        out.print([(" ", "")] + line)
     if rest:
-        parts += [Text(""), Text.from_markup(inspect.cleandoc("\n\n".join(rest)), style="dim")]
-    console.print(Padding(Align(Group(*parts), pad=False), (0, 1, 1, 1)))
-
-    options = Table(highlight=True, show_header=False, expand=True, box=None, show_lines=False, leading=0,
-                    pad_edge=False, padding=(0, 1))
-    for _ in range(5):
-        options.add_column()
-    options.add_column(ratio=1)  # the help takes what is left, as Typer's does
-    for long, short, text in OPTIONS:
-        # Typer's columns: long and short names, their negations, the type, the help.
-        options.add_row(Text(long, "bold cyan"), Text(short, "bold green"), Text(""), Text(""), Text(""), Text(text))
-    console.print(Panel(options, border_style="dim", title="Options", title_align="left"))
-
+        out.print("")
+        for text in inspect.cleandoc("\n\n".join(rest)).split("\n"):
+            if not text:
+                out.print("")
+            for line in wrap(from_markup(text, "dim"), inner) if len(text) > inner else [from_markup(text, "dim")]:
+                out.print([(" ", "")] + line)
+    out.print("")
+    longest, shortest = max(len(o[0]) for o in OPTIONS), max(len(o[1]) for o in OPTIONS)
+    rows = [[[(long, "bold cyan")], [(short, "bold green")], [(text, "")]] for long, short, text in OPTIONS]
+    panel(out, "Options", columns(rows, [longest, shortest, None], out.width - 4, gap=2))
     rows = commands()
-    table = Table(highlight=False, show_header=False, expand=True, box=None, show_lines=False, leading=0,
-                  pad_edge=False, padding=(0, 1))
-    table.add_column(style="bold cyan", no_wrap=True, width=max(len(n) for n, _ in rows))
-    table.add_column("Description", justify="left", no_wrap=False, ratio=10)
-    for name, summary in rows:
-        table.add_row(Text(name), Text.from_markup(summary))
-    console.print(Panel(table, border_style="dim", title="Commands", title_align="left"))
+    cells = [[[(name, "bold cyan")], from_markup(summary)] for name, summary in rows]
+    panel(out, "Commands", columns(cells, [max(len(n) for n, _ in rows), None], out.width - 4, gap=2))
     if asked:
-        console.print()
+        out.print("")

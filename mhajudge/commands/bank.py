@@ -22,7 +22,7 @@ def list_cmd() -> None:
     """
     from ..listing import print_bank
 
-    print_bank(console())
+    print_bank()
 
 
 @app.command()

@@ -187,6 +187,7 @@ class Sandbox:
         self.tmpdir: str | None = None
         self.group: cgroup.Group | None = None
         self.ended = False              # the child's channel closed (see reload)
+        self.ahead = None               # (case id, time limit) of a case sent before its turn (see run)
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -287,6 +288,9 @@ class Sandbox:
         (each case still runs in its own fresh fork). The time budget and what the
         candidate printed start again.
         """
+        if self.ahead is not None:  # an answer still on its way belongs to the old source
+            ahead, self.ahead = self.ahead, None
+            self._drain(ahead[1])
         self.source = source
         self.loaded = None
         self.started = time.monotonic()
@@ -316,6 +320,7 @@ class Sandbox:
         return self.loaded
 
     def close(self) -> None:
+        self.ahead = None
         with _LIVE_LOCK:
             _LIVE.discard(self)
         if self.proc is None:
@@ -374,30 +379,47 @@ class Sandbox:
     def time_left(self) -> float:
         return self.limits.total_time_s - (time.monotonic() - self.started)
 
-    def run(self, case_id: int, program: dict, inputs: dict, time_limit: float | None = None,
-            read=None) -> RunResult:
-        """Run one case; ``read(msg, payload)`` reads the reply instead of :func:`case_result`
-        (a traced run's, see :mod:`.traces`)."""
+    def _limit(self, time_limit: float | None) -> float:
         limit = time_limit or 10.0
         if self.limits.case_time_s:
             limit = min(limit, self.limits.case_time_s)
-        limit = min(limit, max(self.time_left(), 0.0))
-        if limit <= 0:
-            return RunResult("time-limit", message=f"the submission used up its {self.limits.total_time_s:g} s budget")
-        if self.proc is None:
-            self.start()
-            self.loaded = None
-        loaded = self.wait_loaded()
-        if not loaded.ok:
-            return RunResult("runtime-error", message=f"the file no longer imports: {loaded.message}")
-        # The memory the whole submission holds during a memory-measured case, from its
-        # control group: what no process maps (a memfd, a file in /tmp) counts too.
-        group_base = self.group.usage() if program.get("memory") and self.group and self.group.reset_peak() else None
-        try:
-            self._send({"op": "case", "id": case_id, "program": program, "time_limit": limit}, inputs)
-        except (BrokenPipeError, OSError):
-            self._restart()
-            return RunResult("runtime-error", message="the child process died (did the code kill it?)")
+        return min(limit, max(self.time_left(), 0.0))
+
+    def run(self, case_id: int, program: dict, inputs: dict, time_limit: float | None = None,
+            read=None, then: tuple | None = None) -> RunResult:
+        """Run one case; ``read(msg, payload)`` reads the reply instead of :func:`case_result`
+        (a traced run's, see :mod:`.traces`).
+
+        ``then``: the next case the caller will run, ``(case_id, program, inputs,
+        time_limit)``. It is sent as soon as this case's answer is in, so the child runs
+        it while this answer is vetted and checked; the next :meth:`run` of that case
+        only waits for it. A memory-measured case is never overlapped (the control
+        group's peak would hold both), nor is one after an answer that did not come.
+        """
+        ahead, self.ahead = self.ahead, None
+        if ahead is not None and (ahead[0] != case_id or read is not None):
+            self._drain(ahead[1])  # sent for a turn that did not come
+            ahead = None
+        if ahead is not None:
+            limit, group_base = ahead[1], None
+        else:
+            limit = self._limit(time_limit)
+            if limit <= 0:
+                return RunResult("time-limit", message=f"the submission used up its {self.limits.total_time_s:g} s budget")
+            if self.proc is None:
+                self.start()
+                self.loaded = None
+            loaded = self.wait_loaded()
+            if not loaded.ok:
+                return RunResult("runtime-error", message=f"the file no longer imports: {loaded.message}")
+            # The memory the whole submission holds during a memory-measured case, from its
+            # control group: what no process maps (a memfd, a file in /tmp) counts too.
+            group_base = self.group.usage() if program.get("memory") and self.group and self.group.reset_peak() else None
+            try:
+                self._send({"op": "case", "id": case_id, "program": program, "time_limit": limit}, inputs)
+            except (BrokenPipeError, OSError):
+                self._restart()
+                return RunResult("runtime-error", message="the child process died (did the code kill it?)")
         reply = self._receive(limit + 5.0)
         if reply is None:
             self._restart()
@@ -413,6 +435,8 @@ class Sandbox:
         if msg.get("op") != "result" or msg.get("id") != case_id:
             self._restart()
             return RunResult("runtime-error", message="the child answered out of turn")
+        if then is not None and read is None and not program.get("memory") and "ended" not in msg:
+            self._send_ahead(*then)
         peak = self.group.peak() if group_base is not None else None
         if peak is not None and isinstance(msg.get("measured"), dict):
             msg["measured"]["group_bytes"] = peak - group_base
@@ -421,7 +445,24 @@ class Sandbox:
             return read(msg, payload)
         return case_result(msg, payload, program, limit, expected_leaves(program, inputs))
 
+    def _send_ahead(self, case_id: int, program: dict, inputs: dict, time_limit: float | None) -> None:
+        limit = self._limit(time_limit)
+        if limit <= 0 or program.get("memory"):
+            return
+        try:
+            self._send({"op": "case", "id": case_id, "program": program, "time_limit": limit}, inputs)
+        except OSError:
+            return  # its own run finds the child gone
+        self.ahead = (case_id, limit)
+
+    def _drain(self, limit: float) -> None:
+        """Read and drop the answer to a case sent ahead whose turn did not come."""
+        reply = self._receive(limit + 5.0)
+        if reply is None or isinstance(reply, str):
+            self._restart()
+
     def _restart(self) -> None:
+        self.ahead = None
         self.close()
         self.loaded = None
 
