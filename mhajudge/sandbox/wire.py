@@ -19,6 +19,10 @@ import os
 import re
 import struct
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAX_HEADER = 4 << 20  # a JSON header larger than this is not ours (a repeat of 40000 seeds is ~1.3 MB)
 ALLOWED_KINDS = "biuf"  # bool, signed, unsigned, floating: numbers only
