@@ -855,3 +855,26 @@ def test_every_case_process_holds_only_its_own_pipe(tmp_path, mode):
     seen = [c["message"].partition("fds ")[2].partition(" (")[0].split() for c in report["cases"]]
     counts = {len(fds) for fds in seen}  # the numbers differ (pipes made in another order), not how many
     assert len(seen) > 3 and counts == {5}, seen  # stdin, stdout, stderr, its answer pipe, and listdir's own
+
+
+KV_CORRECT = (pathlib.Path(__file__).parents[1] / "reference" / "solutions" / "kv-cache" / "correct_concat.py").read_text()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_stopped_next_process_costs_its_case_its_own_time_limit(tmp_path, mode):
+    """Found by a hostile review: case 7 stops (SIGSTOP) the process waiting for case 8,
+    whose frame (147 KB) is larger than a pipe holds. Handing it over must not block the
+    trusted child past the case's own limit (it did, until the judge's backstop restarted
+    the child). Every other case is still judged."""
+    body = KV_CORRECT.replace("import numpy as np\n", "import numpy as np\nimport signal\n" + SIBLINGS, 1).replace(
+        "def attention_step(x_t, cache, W_q, W_k, W_v, W_o, num_heads):\n",
+        "def attention_step(x_t, cache, W_q, W_k, W_v, W_o, num_heads):\n"
+        "    with open('pids.txt', 'a') as f:\n        f.write(f'{os.getpid()}\\n')\n"
+        "    if len(set(open('pids.txt').read().split())) == 8:\n"
+        "        for p in _siblings():\n            os.kill(p, signal.SIGSTOP)\n", 1)
+    assert body.count("SIGSTOP") == 1 and "_siblings" in body
+    code, report = judge_json(tmp_path, mode, body, problem="kv-cache", time_limit=1)
+    stopped = [c for c in report["cases"] if c["verdict"] != "accepted"]
+    assert len(stopped) <= 1, stopped
+    for c in stopped:
+        assert c["verdict"] == "time-limit" and "(an infinite loop" in c["message"], c  # the child's own limit

@@ -92,3 +92,41 @@ def test_nothing_is_sent_ahead_after_a_case_that_did_not_answer(tmp_path, reply)
         first = box.run(c0.index, c0.program, c0.inputs, 0.3, then=_args(c1))
         assert first.status == reply, first
         assert (box.ahead is None) == (reply == "time-limit")
+
+
+def test_an_answer_sent_ahead_is_taken_only_by_that_very_case(tmp_path):
+    """Found by a hostile review: the answer sent ahead was matched by case id alone."""
+    import copy
+
+    problem, box = _box(tmp_path)
+    c0, c1 = build(problem, secret="ahead")[:2]
+    other = copy.deepcopy(c1)
+    other.inputs = {**other.inputs, "args": [a * 2 for a in other.inputs["args"][:3]] + other.inputs["args"][3:]}
+    with box:
+        box.run(*_args(c0), then=_args(c1))
+        got = box.run(*_args(other))  # the same id, other inputs: c1's answer is dropped, not taken
+        alone = box.run(*_args(other))
+    _same(got, alone)
+
+
+def test_a_case_whose_process_cannot_be_forked_is_a_runtime_error(monkeypatch):
+    """Found by a hostile review: a fork refused (the submission at its process limit)
+    raised in the trusted child and ended it."""
+    import os
+
+    from mhajudge.sandbox import fork as fork_mod, wire
+    from mhajudge.sandbox.replies import ended_message
+
+    forker = fork_mod.Forker(wire)
+    fds = len(os.listdir("/proc/self/fd"))
+
+    def refused():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(fork_mod.os, "fork", refused)
+    for out in (forker.run_sent(wire.pack({"op": "case"}), 1.0, lambda msg, payload: ({}, None)),
+                forker.run(lambda: ({}, None), 1.0)):
+        assert out["reply"] is None and out["ended"] == {"status": "runtime-error", "why": "fork"}
+        assert "could not be started" in ended_message(out["ended"], 1.0)[1]
+    assert forker.spare is None
+    assert len(os.listdir("/proc/self/fd")) == fds  # the pipes made for it were closed

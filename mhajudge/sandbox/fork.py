@@ -64,7 +64,13 @@ class Forker:
         marker = os.urandom(16)
         start = time.perf_counter()
         parent = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # the submission's processes are at their limit
+            os.close(r)
+            os.close(w)
+            return {"reply": None, "ended": {"status": "runtime-error", "why": "fork"},
+                    "measured": {**measured, "wall_s": 0.0, "cpu_s": 0.0, "rss_bytes": 0}}
         if pid == 0:  # grandchild: from here on, candidate code may run
             self._enter(parent, (r,))
             self._answer(w, marker, work)
@@ -81,7 +87,12 @@ class Forker:
         cr, cw = os.pipe()    # its case
         marker = os.urandom(16)
         parent = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # the case running now used up the processes it may have: no spare
+            for fd in (r, w, cr, cw):
+                os.close(fd)
+            return
         if pid == 0:  # no candidate code runs here until the frame has come
             self._enter(parent, (r, cw) + close)
             try:
@@ -109,12 +120,15 @@ class Forker:
             self.spare_lost = True  # killed while it waited (by the case before): reaped now, replaced
         if self.spare is None or self.spare_lost:
             self.fork_spare(serve)
+        measured = {"base_cpu_s": self.spare_cpu_s}
+        if self.spare is None:  # no process could be forked
+            return {"reply": None, "ended": {"status": "runtime-error", "why": "fork"},
+                    "measured": {**measured, "wall_s": 0.0, "cpu_s": 0.0, "rss_bytes": 0}}
         pid, cw, r, marker = self.spare
         self.spare = None
-        measured = {"base_cpu_s": self.spare_cpu_s}
         start = time.perf_counter()
         try:
-            self.wire.write_frame(cw, frame)
+            _hand(cw, frame, start + limit)  # within its time: a spare the last case stopped cannot hold us
         except OSError:  # it died getting ready: what it left is read as any ending
             pass
         finally:
@@ -351,6 +365,21 @@ def null_fork(prepare=None) -> tuple[float, int]:
             os._exit(0)
     _, _, usage = os.wait4(pid, 0)
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024
+
+
+def _hand(fd: int, frame: bytes, deadline: float) -> None:
+    """Write ``frame`` to a spare's pipe, giving up at ``deadline`` (it is then killed as
+    any case that runs out of time)."""
+    os.set_blocking(fd, False)
+    view = memoryview(frame)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                return
+            select.select([], [fd], [], min(left, 0.05))
 
 
 def _read_all(fd: int) -> bytes:

@@ -91,6 +91,9 @@ def ended_message(ended: dict, limit: float) -> tuple[str, str]:
     if status == "exited":
         return "runtime-error", (f"the process exited (status {ended.get('code')}) before returning an answer; "
                                  "is there a sys.exit() or os._exit() in the code?")
+    if ended.get("why") == "fork":
+        return "runtime-error", ("the case's process could not be started: the submission's processes "
+                                 "reached their limit (is the code starting processes or threads?)")
     if ended.get("why") == "flood":
         return "runtime-error", "the process wrote hundreds of MiB to the judge's channel without a valid answer"
     return "runtime-error", f"the answer could not be read back: {clean(ended.get('error', ''), 300)}"

@@ -187,7 +187,7 @@ class Sandbox:
         self.tmpdir: str | None = None
         self.group: cgroup.Group | None = None
         self.ended = False              # the child's channel closed (see reload)
-        self.ahead = None               # (case id, time limit) of a case sent before its turn (see run)
+        self.ahead = None               # (case id, time limit, program, inputs) of a case sent before its turn
 
     # -- lifecycle -----------------------------------------------------------
     def start(self) -> None:
@@ -397,7 +397,8 @@ class Sandbox:
         group's peak would hold both), nor is one after an answer that did not come.
         """
         ahead, self.ahead = self.ahead, None
-        if ahead is not None and (ahead[0] != case_id or read is not None):
+        if ahead is not None and (ahead[0] != case_id or ahead[2] is not program or ahead[3] is not inputs
+                                  or read is not None):
             self._drain(ahead[1])  # sent for a turn that did not come
             ahead = None
         if ahead is not None:
@@ -453,7 +454,7 @@ class Sandbox:
             self._send({"op": "case", "id": case_id, "program": program, "time_limit": limit}, inputs)
         except OSError:
             return  # its own run finds the child gone
-        self.ahead = (case_id, limit)
+        self.ahead = (case_id, limit, program, inputs)  # taken only by a run of this very case
 
     def _drain(self, limit: float) -> None:
         """Read and drop the answer to a case sent ahead whose turn did not come."""
