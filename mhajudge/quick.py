@@ -118,6 +118,7 @@ def print_help(out=None, asked: bool = True) -> None:
         for text in inspect.cleandoc("\n\n".join(rest)).split("\n"):
             if not text:
                 out.print("")
+                continue
             for line in wrap(from_markup(text, "dim"), inner) if len(text) > inner else [from_markup(text, "dim")]:
                 out.print([(" ", "")] + line)
     out.print("")

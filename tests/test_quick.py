@@ -39,6 +39,9 @@ def test_help_is_typers_help(args, columns):
     quick, typer = _plain(*args, columns=columns), _plain(*args, columns=columns, quick=False)
     assert quick[0] == typer[0] and quick[2] == typer[2] == ""
     assert _words(quick[1]) == _words(typer[1])
+    # Above the panels, line for line as Typer's (its lines padded to the width with spaces).
+    head = [line.rstrip() for line in typer[1].split("╭─ Options")[0].splitlines()]
+    assert quick[1].split("╭─ Options")[0].splitlines() == head
     assert max(len(line) for line in quick[1].splitlines()) <= columns
     assert quick[1].startswith("\n Usage: ") and quick[1].count("╭─ Options ─") == quick[1].count("╭─ Commands ─") == 1
     assert quick[1].endswith("╯\n\n") == (args != [])  # --help ends with an empty line, as Click's does
