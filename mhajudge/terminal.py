@@ -198,13 +198,7 @@ def table(out: Out, headers: list[str], rows: list[list], ratios: list[int], tit
         out.print(left + cross.join(fill * (w + 2) for w in widths) + right)
 
     def row(cols, bar):
-        wrapped = [wrap(c, w) for c, w in zip(cols, widths)]
-        for k in range(max(len(x) for x in wrapped)):
-            parts = [pad(x[k] if k < len(x) else [], w) for x, w in zip(wrapped, widths)]
-            line = [(bar[0] + " ", "")]
-            for j, part in enumerate(parts):
-                line += part + [(" " + (bar[1] if j < len(parts) - 1 else bar[2]) + (" " if j < len(parts) - 1 else ""), "")]
-            out.print(line)
+        out.print(*beside(cols, widths, bar[0] + " ", " " + bar[1] + " ", " " + bar[2]))
 
     rule(HEAVY_HEAD[0])
     row([c[0] for c in cells], HEAVY_HEAD[1])
@@ -230,15 +224,19 @@ def columns(cells: list[list], widths: list[int | None], room: int, gap: int = 1
     """Rows of cells side by side; a width of None takes what the others leave and wraps."""
     fixed = sum(w for w in widths if w is not None) + gap * (len(widths) - 1)
     widths = [w if w is not None else max(room - fixed, 10) for w in widths]
+    return [line for row in cells for line in beside(row, widths, sep=" " * gap, pad_last=False)]
+
+
+def beside(cells: list[list], widths: list[int], left: str = "", sep: str = " ", right: str = "",
+           pad_last: bool = True) -> list[list]:
+    """Cells wrapped to their widths and set side by side, line by line, between
+    ``left``, ``sep`` and ``right``."""
+    wrapped = [wrap(c, w) for c, w in zip(cells, widths)]
     lines = []
-    for row in cells:
-        wrapped = [wrap(c, w) for c, w in zip(row, widths)]
-        for k in range(max(len(x) for x in wrapped)):
-            line = []
-            for j, (x, w) in enumerate(zip(wrapped, widths)):
-                part = x[k] if k < len(x) else []
-                line += pad(part, w) if j < len(widths) - 1 else part
-                if j < len(widths) - 1:
-                    line.append((" " * gap, ""))
-            lines.append(line)
+    for k in range(max(len(x) for x in wrapped)):
+        line = [(left, "")]
+        for j, (x, w) in enumerate(zip(wrapped, widths)):
+            part = x[k] if k < len(x) else []
+            line += ([(sep, "")] if j else []) + (pad(part, w) if pad_last or j < len(widths) - 1 else part)
+        lines.append(line + [(right, "")])
     return lines

@@ -69,8 +69,7 @@ class Forker:
         except OSError:  # the submission's processes are at their limit
             os.close(r)
             os.close(w)
-            return {"reply": None, "ended": {"status": "runtime-error", "why": "fork"},
-                    "measured": {**measured, "wall_s": 0.0, "cpu_s": 0.0, "rss_bytes": 0}}
+            return _not_forked(measured)
         if pid == 0:  # grandchild: from here on, candidate code may run
             self._enter(parent, (r,))
             self._answer(w, marker, work)
@@ -122,8 +121,7 @@ class Forker:
             self.fork_spare(serve)
         measured = {"base_cpu_s": self.spare_cpu_s}
         if self.spare is None:  # no process could be forked
-            return {"reply": None, "ended": {"status": "runtime-error", "why": "fork"},
-                    "measured": {**measured, "wall_s": 0.0, "cpu_s": 0.0, "rss_bytes": 0}}
+            return _not_forked(measured)
         pid, cw, r, marker = self.spare
         self.spare = None
         start = time.perf_counter()
@@ -241,6 +239,12 @@ class Forker:
             else:
                 out["ended"] = {"status": "exited", "code": os.WEXITSTATUS(status)}
         return out
+
+def _not_forked(measured: dict) -> dict:
+    """What :meth:`Forker.run` returns when no process could be forked for the case."""
+    return {"reply": None, "ended": {"status": "runtime-error", "why": "fork"},
+            "measured": {**measured, "wall_s": 0.0, "cpu_s": 0.0, "rss_bytes": 0}}
+
 
 def _libc_prctl():
     try:

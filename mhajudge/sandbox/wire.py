@@ -156,7 +156,7 @@ def _payload(msg: dict, blobs: list[bytes]):
 
 def read_frame(fd: int, max_bytes: int):
     """Read one frame: returns ``(msg, payload)``; raises WireError if too big."""
-    msg, blobs = _read_parts(fd, max_bytes)
+    _, msg, blobs = _read_parts(fd, max_bytes)
     return msg, _payload(msg, blobs)
 
 
@@ -167,12 +167,12 @@ def read_raw_frame(fd: int, max_bytes: int) -> tuple[dict, bytes]:
     what :func:`read_frame` would have, wherever that is done (the child hands a case's
     frame on to the process that runs it, which decodes the inputs itself).
     """
-    header, blobs = _read_parts(fd, max_bytes, keep_header=True)
-    msg, _ = _header(header)
+    header, msg, blobs = _read_parts(fd, max_bytes)
     return msg, struct.pack("<Q", len(header)) + header + b"".join(blobs)
 
 
-def _read_parts(fd: int, max_bytes: int, keep_header: bool = False):
+def _read_parts(fd: int, max_bytes: int) -> tuple[bytes, dict, list[bytes]]:
+    """A frame's header as read, as parsed, and its blobs."""
     (size,) = struct.unpack("<Q", read_exact(fd, 8))
     if size > MAX_HEADER:
         raise WireError(f"frame header of {size} bytes is too large")
@@ -181,7 +181,7 @@ def _read_parts(fd: int, max_bytes: int, keep_header: bool = False):
     if sum(sizes) > max_bytes:
         raise WireError(f"the answer is {sum(sizes):,} bytes, over the limit of {max_bytes:,}")
     blobs = [read_exact(fd, s) for s in sizes]
-    return (raw if keep_header else msg), blobs
+    return raw, msg, blobs
 
 
 def frame_size(data) -> int | None:
