@@ -114,8 +114,8 @@ POISON_COPIES = 4
 POISON_LARGE = (2048, 3072, 4096, 6144, 8192, 12288, 16384, 24576, 32768, 49152, 65536)
 
 
-def poison_free_memory() -> None:
-    """Leave NaN in the memory the next allocations reuse, then let it go.
+def poison_free_memory(fill: float = float("nan")) -> None:
+    """Leave NaN (or ``fill``) in the memory the next allocations reuse, then let it go.
 
     An array made with ``np.empty`` and read before it is written holds whatever the
     memory held: finite leftovers on one heap's history, NaN or inf on another's, so such
@@ -128,10 +128,10 @@ def poison_free_memory() -> None:
     import numpy as np
 
     for n in POISON_SMALL:   # a size at a time, so at most a few blocks are alive (a measured peak barely moves)
-        held = [np.full(n // 8, np.nan) for _ in range(POISON_COPIES)]
+        held = [np.full(n // 8, fill) for _ in range(POISON_COPIES)]
         del held
     for n in POISON_LARGE:
-        held = [np.full(n // 8, np.nan) for _ in range(2)]
+        held = [np.full(n // 8, fill) for _ in range(2)]
         del held
 
 
