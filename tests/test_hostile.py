@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -458,6 +459,52 @@ def test_the_isolated_view_holds_only_the_standard_library_and_numpy():
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", proc.stdout
+
+
+LOAD_BY_PATH = ("import importlib.util, sys\nname = sys.argv[1]\n"
+                "spec = importlib.util.spec_from_file_location('_m', f'/judge-child/{name}.py')\n"
+                "m = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(m)\nprint(getattr(m, 'X', 'loaded'))\n")
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason=f"no bubblewrap here: {bwrap_problem()}")
+def test_the_isolated_child_loads_its_modules_compiled(tmp_path, monkeypatch):
+    """The child's modules come with their compiled code into the view (else every
+    submission's child compiles ~2,000 lines again): compiled where missing (unless
+    Python may not write bytecode), bound, and Python says it took the code object from
+    the view's __pycache__, not from compiling the source."""
+    import shutil
+
+    from mhajudge.sandbox import CHILD_FILES
+    from mhajudge.sandbox.isolation import bwrap_prefix, compiled_beside
+
+    files = [Path(shutil.copy(f, tmp_path)) for f in CHILD_FILES]  # the package's own folder stays as it is
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    assert compiled_beside(files) == [] and not (tmp_path / "__pycache__").exists()
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    assert len(compiled_beside(files)) == len(files)
+    proc = subprocess.run(bwrap_prefix(files) + [sys.executable, "-I", "-B", "-v", "-c", LOAD_BY_PATH, "wire"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "code object from '/judge-child/__pycache__/wire." in proc.stderr, proc.stderr[-2000:]
+
+
+@pytest.mark.skipif(bwrap_problem() is not None, reason=f"no bubblewrap here: {bwrap_problem()}")
+def test_a_stale_compiled_module_is_not_what_runs(tmp_path):
+    """A compiled module that no longer matches its source (the file changed after it was
+    compiled) is bound all the same, and Python runs the source, as it does outside."""
+    import py_compile
+
+    from mhajudge.sandbox.isolation import bwrap_prefix, compiled_beside
+
+    src = tmp_path / "mod.py"
+    src.write_text("X = 1\n")
+    py_compile.compile(str(src), doraise=True)
+    src.write_text("X = 'the source as it is now'\n")
+    assert compiled_beside([src]), "the stale compiled file should still be found (and bound)"
+    proc = subprocess.run(bwrap_prefix([src]) + [sys.executable, "-I", "-B", "-c", LOAD_BY_PATH, "mod"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "the source as it is now"
 
 
 @pytest.mark.skipif(cgroup.why_not() is not None, reason=f"{cgroup.why_not()}")

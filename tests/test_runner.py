@@ -111,3 +111,27 @@ def test_judge_errors_exit_2_without_traceback(tmp_path):
     assert code == 2 and "Traceback" not in err and "no such file" in err
     code, out, err = run_cli("run", write(tmp_path, GOOD_BODY), "--problem", "nope")
     assert code == 2 and "unknown problem" in err and "Traceback" not in err
+
+
+def test_the_child_starts_from_its_compiled_code(tmp_path):
+    """The child is started by runner.boot, which runs its script as __main__ from the
+    compiled file (Python compiles a script named on its command line on every start),
+    with the arguments after it as sys.argv[1:]; once the source changes, the source runs."""
+    import py_compile
+    import subprocess
+    import sys
+
+    from mhajudge.sandbox.runner import boot
+
+    script = tmp_path / "script.py"
+    script.write_text("import sys\nif __name__ == '__main__':\n    print('main', sys.argv[1:])\n")
+    py_compile.compile(str(script), doraise=True)
+    proc = subprocess.run([sys.executable, "-I", "-B", "-v", "-c", boot(str(script)), "3", "x y"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "main ['3', 'x y']"
+    assert f"code object from '{tmp_path}/__pycache__/script." in proc.stderr
+    script.write_text("import sys\nif __name__ == '__main__':\n    print('changed', sys.argv[1:])\n")
+    proc = subprocess.run([sys.executable, "-I", "-B", "-c", boot(str(script)), "3"], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stdout.strip() == "changed ['3']", proc.stderr[-2000:]
