@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from mhajudge import bank
 from mhajudge.cases import build, run_reference
 from mhajudge.check import check_answer
-from mhajudge.diagnose import diagnose_report, mistake_functions
+from mhajudge.diagnose import DISTINCT, diagnose_report, mistake_functions
 from mhajudge.results import CaseResult, Report
 
 
@@ -53,8 +53,9 @@ def test_a_mistake_on_some_cases_is_named_with_exactly_those_cases(secret, data)
     problem = bank.load_problem("sdpa")
     cases = _value_cases(problem, secret)
     no_scale = mistake_functions(problem)["no-scale"]["scaled_dot_product_attention"][0]
+    # The cases that tell no-scale from the right answer: off by more than DISTINCT tolerances.
     differs = [c for c in cases if not check_answer(run_reference(no_scale, c.program, c.inputs), c.expected,
-                                                    c.tolerance["atol"], c.tolerance["rtol"]).ok]
+                                                    DISTINCT * c.tolerance["atol"], DISTINCT * c.tolerance["rtol"]).ok]
     mine = set(data.draw(st.lists(st.sampled_from([c.name for c in differs]), min_size=1, unique=True)))
     garbage = set(data.draw(st.lists(st.sampled_from([c.name for c in cases]), unique=True))) - mine
 
@@ -85,3 +86,39 @@ def test_a_nan_on_a_fully_masked_row_alone_is_no_evidence_of_overflow():
     unstable = mistake_functions(problem)["unstable-softmax"]["scaled_dot_product_attention"][0]
     report = _report(problem, cases, lambda c: run_reference(unstable, c.program, c.inputs))
     assert "unstable-softmax" in {d["id"] for d in diagnose_report(problem, report)}
+
+
+def test_a_hairline_miss_is_no_evidence_of_a_mistake_nor_of_float32():
+    """A stranger's sdpa that scales by sqrt(L_k), not sqrt(d_k) (found by a user with
+    MHAJUDGE_SECRET=abc): on the "large scores" case the softmax saturates, so it failed
+    there by ~1e-5 only, near the answer of no-scale (itself off by ~1e-5 there), of every
+    masking mistake (that case has no mask) and within float32 tolerance; six mistakes
+    were named, each "explaining" that one case. Here the answer is exactly no-scale's on
+    that case (a hairline miss: off by fewer than DISTINCT tolerances) and wrong in no
+    named way on the others: nothing has evidence, and nothing is named."""
+    problem = bank.load_problem("sdpa")
+    no_scale = mistake_functions(problem)["no-scale"]["scaled_dot_product_attention"][0]
+
+    def sqrt_lk(Q, K, V, mask=None):
+        s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(K.shape[-2])
+        if mask is not None:
+            s = np.where(mask, s, -1e9)
+        w = np.exp(s - s.max(-1, keepdims=True))
+        w /= w.sum(-1, keepdims=True)
+        return w @ V, w
+
+    tried = 0
+    for secret in ("abc", "s5", "x", None):
+        cases = _value_cases(problem, secret)
+        large = next(c for c in cases if c.name == "large scores")
+        near = run_reference(no_scale, large.program, large.inputs)
+        tol = large.tolerance
+        if check_answer(near, large.expected, tol["atol"], tol["rtol"]).ok or not check_answer(
+                near, large.expected, DISTINCT * tol["atol"], DISTINCT * tol["rtol"]).ok:
+            continue  # on this secret no-scale passes there, or is off by more than a hair
+        tried += 1
+        report = _report(problem, cases, lambda c: near if c is large else run_reference(sqrt_lk, c.program,
+                                                                                          c.inputs))
+        assert next(c for c in report.cases if c.case is large).verdict == "wrong-answer"
+        assert diagnose_report(problem, report) == [], secret
+    assert tried, "no secret made no-scale a hairline miss on 'large scores'"
