@@ -80,7 +80,7 @@ def _row_sums(g, w) -> str:
     if not off.any():
         return ""
     idx = np.argwhere(off)[0]
-    return (f"; rows do not sum to 1: row {_index(idx)} sums to {got_sums[tuple(idx)]:.4g}"
+    return (f"; row sums are off: row {_index(idx)} sums to {got_sums[tuple(idx)]:.4g}"
             f" (expected {want_sums[tuple(idx)]:.4g})")
 
 

@@ -147,7 +147,9 @@ def gradescope(run: dict, max_score: float | None = None, visibility: str = HIDD
     show only their verdict and error size, never a message, whatever the run showed.
     """
     run = plain(run)
-    cases = run.get("cases", [])
+    # The cases -x left unrun are tests too (failed, never run): the total is the same with or without -x.
+    cases = run.get("cases", []) + [dict(c, verdict="not run", message="-x stopped at the first failure")
+                                    for c in run.get("not_run", []) if isinstance(c, dict)]
     weights = [number(c.get("weight", 1.0), 1.0) for c in cases]
     total = sum(weights)
     points = total if max_score is None else float(max_score)

@@ -38,6 +38,13 @@ def read_header(text: str) -> str | None:
     return None
 
 
+def _defined_classes(text: str) -> list[str]:
+    try:
+        return [n.name for n in ast.parse(text).body if isinstance(n, ast.ClassDef)]
+    except SyntaxError:
+        return []
+
+
 def _defined_functions(text: str) -> dict[str, list[str]] | None:
     try:
         tree = ast.parse(text)
@@ -56,7 +63,7 @@ def select_cases(cases: list, only: str | None) -> list:
         return cases
     chosen = [c for c in cases if only.lower() in c.name.lower()]
     if not chosen:
-        names = ", ".join(sorted({c.name.split(" #")[0] for c in cases}))
+        names = "; ".join(f"'{n}'" for n in sorted({c.name.split(" #")[0] for c in cases}))  # names hold commas
         raise JudgeError(f"--case {only!r} matches no case", hint=f"the cases are: {names}")
     return chosen
 
@@ -83,6 +90,7 @@ def resolve_problem(file: Path, problem_id: str | None = None):
     full = [p for p in problems if all(ep.name in defined for ep in p.entry_points)]
     exact = [p for p in full
              if all(defined[ep.name] == [x.split("=")[0] for x in ep.params] for ep in p.entry_points)]
+    exact, full = _most_specific(exact), _most_specific(full)
     for pool in (exact, full):
         if len(pool) == 1:
             return pool[0]
@@ -92,9 +100,23 @@ def resolve_problem(file: Path, problem_id: str | None = None):
         raise JudgeError(f"{file} could be any of {len(pool)} problems ({listing})",
                          hint=f"name it: `mhajudge run {file} --problem {pool[0].id}`, "
                               f"or add `# mhajudge: {pool[0].id}` as the file's first line")
+    classes = _defined_classes(text)
+    if classes and not defined:  # a class-based answer: the judge calls functions
+        raise JudgeError(f"{file} defines no problem's entry points, only the class(es) {', '.join(classes)}: "
+                         "the judge calls top-level functions",
+                         hint="add the problem's function (`mhajudge show ID` gives its signature), e.g. one that "
+                              "builds your class and calls it, and name the problem with --problem ID")
     raise JudgeError(f"{file} defines no problem's entry points (found: {', '.join(defined) or 'no functions'})",
                      hint="`mhajudge list` shows the problems and `mhajudge show ID` their signatures; "
                           "or pass --problem ID")
+
+
+def _most_specific(pool: list) -> list:
+    """The problems of ``pool`` whose entry points are not a part of another's: a file that
+    defines compute_qkv, self_attention and multi_head_attention is for mha-qkv, whose
+    three they are, not for mha-batched, whose multi_head_attention is one of them."""
+    names = {p.id: {ep.name for ep in p.entry_points} for p in pool}
+    return [p for p in pool if not any(names[p.id] < names[q.id] for q in pool)]
 
 
 def verdict_for(case, run: RunResult):
@@ -272,7 +294,8 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                 on_case(number, len(cases), case.name)
             if timeouts >= GIVE_UP:
                 result = CaseResult(case.name, case.group, "time-limit",
-                                    message=f"not run: the {GIVE_UP} cases before it ran out of time")
+                                    message=f"not run, counted as out of time: the {GIVE_UP} cases before it each "
+                                            "ran out of time, so the judge stopped running this file")
             elif not loaded.ok:
                 result = CaseResult(case.name, case.group, loaded.verdict, message=loaded.message, from_load=True)
             elif case.fn in loaded.missing:
@@ -295,6 +318,7 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
             result.weight, result.fn, result.case = case.weight, case.fn, case
             report.cases.append(result)
             if exitfirst and result.verdict != "accepted":
+                report.not_run = [(c.name, c.group, c.weight) for c in cases[number:]]
                 break
         report.stdout, report.stderr = box.output()
         # After the verdict is settled: name the mistakes, then, for what they leave

@@ -70,6 +70,8 @@ def render_report(report: Report, console, hide: bool = False) -> None:
     line = Text()
     line.append(verdict.upper(), STYLE.get(verdict, ""))
     line.append(f"  {report.passed}/{report.total} cases passed  ({report.wall_s:.2f} s)")
+    if report.not_run:
+        line.append(f"  {len(report.not_run)} not run (-x: stopped at the first failure)", "dim")
     if report.speed and report.speed.get("ratio") is not None:
         line.append(f"  your code: {_fmt_time(report.speed['time_s'])}, "
                     f"{report.speed['ratio']:.1f}x the reference", "dim")

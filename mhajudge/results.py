@@ -57,6 +57,7 @@ class Report:
     trace: list | None = None        # run --trace: every traced line's shapes (see mhajudge.divergence)
     trace_case: str = ""
     track: str = "numpy"        # "numpy" or "torch" (see mhajudge.track)
+    not_run: list = field(default_factory=list)  # (name, group, weight) of the cases -x left unrun
 
     @property
     def verdict(self) -> str:
@@ -71,12 +72,14 @@ class Report:
 
     @property
     def total(self) -> int:
-        return len(self.cases)
+        """The cases judged, and those ``-x`` stopped before (counted, never passed): with
+        or without ``-x``, one file's total and score are out of the same cases."""
+        return len(self.cases) + len(self.not_run)
 
     @property
     def score(self) -> float:
         """Weighted fraction of cases passed, in [0, 1]."""
-        weight = sum(c.weight for c in self.cases)
+        weight = sum(c.weight for c in self.cases) + sum(w for _, _, w in self.not_run)
         return sum(c.weight for c in self.cases if c.verdict == "accepted") / weight if weight else 0.0
 
     def to_json(self) -> dict:
@@ -88,4 +91,6 @@ class Report:
                               for d in self.diagnoses],
                 "score": round(self.score, 6), "notes": list(self.notes), "speed": self.speed,
                 "isolated": self.isolated, "track": self.track, "time_s": round(self.wall_s, 4),
-                **({"divergence": dict(self.divergence)} if self.divergence else {})}
+                **({"divergence": dict(self.divergence)} if self.divergence else {}),
+                **({"not_run": [{"name": n, "group": g, **({"weight": w} if w != 1.0 else {})}
+                                for n, g, w in self.not_run]} if self.not_run else {})}

@@ -76,6 +76,7 @@ def try_inputs(file, problem_id: str | None, args_file, fn: str | None = None, i
 
     from .bank import reference_module
     from .cases import SECRET_VAR, materialize, run_reference, split_call
+    from .check import check_answer
     from .judge import resolve_problem, verdict_for
     from .sandbox import isolation
     from .sandbox.runner import Limits, Sandbox
@@ -93,8 +94,12 @@ def try_inputs(file, problem_id: str | None, args_file, fn: str | None = None, i
     inputs = split_call(problem, fn, args)
     program = {"kind": "call", "fn": fn, "returns": ep.returns, "memory": False}
     reference = reference_module(problem.reference)
+    mistakes = reference_module(problem.reference, "mistakes")
     try:
         expected = run_reference(getattr(reference, fn), program, inputs)
+        # The conventions the problem also accepts (say, uniform weights on a fully masked
+        # row), as every case of `run` does: `try` must not fail what `run` accepts.
+        accepted = [run_reference(alt, program, inputs) for alt in getattr(mistakes, "ACCEPTED", {}).get(fn, [])]
     except Exception as exc:  # noqa: BLE001 - the user's inputs may be ones the reference refuses
         raise JudgeError(f"the reference refuses these inputs: {type(exc).__name__}: {exc}",
                          hint=f"the call is {ep.signature}; see `mhajudge show {problem.id}`") from None
@@ -110,9 +115,16 @@ def try_inputs(file, problem_id: str | None, args_file, fn: str | None = None, i
         if fn in loaded.missing:
             return Tried(problem.id, fn, args, None, expected, "load-error", loaded.missing[fn])
         run = box.run(0, program, materialize(inputs), problem.time_limit)
-    case = _Case(fn=fn, expect="value", expected=[expected], check=None,
+    case = _Case(fn=fn, expect="value", expected=[expected] + accepted, check=None,
                  tolerance=problem.tolerance.get(_dtype(args), problem.tolerance["float64"]))
     verdict, message, _, _ = verdict_for(case, run)
+    if verdict == "accepted" and accepted and not check_answer(run.answer, [expected], case.tolerance["atol"],
+                                                                case.tolerance["rtol"]).ok:
+        # Shown beside the convention it follows, so the difference printed is the real one.
+        expected = next((alt for alt in accepted if check_answer(run.answer, [alt], case.tolerance["atol"],
+                                                                  case.tolerance["rtol"]).ok), expected)
+        message = ("the reference shown is the other convention the problem accepts "
+                   f"(see `mhajudge show {problem.id}`)")
     return Tried(problem.id, fn, args, run.answer, expected, verdict, message)
 
 

@@ -28,6 +28,17 @@ def test_case_filters_by_name_and_exitfirst_stops():
     code, out, _ = run_cli("run", WRONG, "-x", "--format", "json")
     report = json.loads(out)
     assert code == 1 and len(report["cases"]) == 1 and report["cases"][0]["verdict"] == "wrong-answer"
+    # The total stays the cases' count (a stranger found `grade -x` scoring 13/14 against
+    # 16/18 without it): the cases not run are named, counted, and never passed.
+    full = json.loads(run_cli("run", WRONG, "--format", "json")[1])
+    assert report["total"] == full["total"] == len(full["cases"]) and report["passed"] == 0
+    assert [c["name"] for c in report["not_run"]] == [c["name"] for c in full["cases"][1:]]
+    assert "not_run" not in full and report["score"] == 0.0
+    gs = json.loads(run_cli("run", WRONG, "-x", "--format", "gradescope")[1])  # every case a test, as without -x
+    assert len(gs["tests"]) == full["total"] and gs["max_score"] == full["total"] and gs["score"] == 0
+    assert sum(t["status"] == "failed" and t["output"].startswith("not run") for t in gs["tests"]) == full["total"] - 1
+    code, out, _ = run_cli("run", WRONG, "-x")
+    assert f"{len(report['not_run'])} not run (-x" in " ".join(out.split()), out
     code, _, err = run_cli("run", WRONG, "--case", "no such case")
     assert code == 2 and "matches no case" in err and "fully masked row" in err
 
@@ -38,6 +49,7 @@ def test_grade_takes_case_and_exitfirst(tmp_path):
     assert code == 0, err
     (row,) = json.loads(out)["submissions"]
     assert len(row["cases"]) == 1 and "float32" in row["cases"][0]["name"]
+    assert row["total"] == 1 + len(row["not_run"]) and all("float32" in c["name"] for c in row["not_run"])
 
 
 def test_run_on_a_folder_says_grade(tmp_path):
@@ -80,6 +92,33 @@ def test_try_runs_your_inputs_beside_the_reference(tmp_path):
     assert code == 2 and "does not set K, V" in err
     code, _, err = run_cli("try", WRONG, "--args", tmp_path / "nope.npz")
     assert code == 2 and "no such file" in err
+
+
+def test_try_accepts_what_run_accepts_on_a_fully_masked_row(tmp_path):
+    """PROBLEMS.md accepts two conventions for a row whose keys are all masked (all-zero
+    weights, or the uniform weights a -1e9 fill gives): `run` took both, `try` failed the
+    second ("row [1] sums to 1 (expected 0)"). nanoGPT's masked_fill style, here with -1e9,
+    is what many write (reference/solutions/sdpa/real_nanogpt_masked_fill.py)."""
+    fill = tmp_path / "fill.py"
+    fill.write_text("import numpy as np\n\ndef scaled_dot_product_attention(Q, K, V, mask=None):\n"
+                    "    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(Q.shape[-1])\n"
+                    "    if mask is not None:\n        s = np.where(mask, s, -1e9)\n"
+                    "    w = np.exp(s - s.max(-1, keepdims=True))\n    w /= w.sum(-1, keepdims=True)\n"
+                    "    return w @ V, w\n")
+    args = tmp_path / "masked.py"
+    args.write_text("import numpy as np\nQ = np.eye(2)\nK = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])\n"
+                    "V = np.arange(6.0).reshape(3, 2)\nmask = np.array([[True, False, False], [False, False, False]])\n")
+    code, out, err = run_cli("run", fill, "--problem", "sdpa", "--no-record")
+    assert code == 0, out + err
+    code, out, err = run_cli("try", fill, "--problem", "sdpa", "--args", args, env={"COLUMNS": "200"})
+    assert code == 0 and "ACCEPTED" in out and "other convention the problem accepts" in out, out + err
+    assert "0.3333 0.3333 0.3333]]\n  yours weights" in out, out  # shown beside the convention it follows
+    code, out, err = run_cli("try", SOLUTIONS / "sdpa" / "correct_einsum.py", "--args", args)
+    assert code == 0 and "other convention" not in out, out + err
+    wrong = tmp_path / "wrong.py"  # a masked row of garbage is neither convention
+    wrong.write_text(fill.read_text().replace("w @ V, w", "w @ V + (~mask.any(-1))[..., None], w"))
+    code, out, err = run_cli("try", wrong, "--problem", "sdpa", "--args", args)
+    assert code == 1 and "WRONG-ANSWER" in out, out + err
 
 
 def _notebook(path, cells):

@@ -135,3 +135,26 @@ def test_the_child_starts_from_its_compiled_code(tmp_path):
     proc = subprocess.run([sys.executable, "-I", "-B", "-c", boot(str(script)), "3"], capture_output=True, text=True,
                           timeout=60)
     assert proc.stdout.strip() == "changed ['3']", proc.stderr[-2000:]
+
+
+def test_the_problem_is_told_from_the_functions_when_one_problem_fits_best(tmp_path):
+    """CLI.md: the problem comes from the function names when that is unambiguous. A file
+    with mha-qkv's three functions was refused as "any of mha-batched, mha-qkv", though
+    only mha-qkv has all three; one multi_head_attention(Q, K, V, n_heads) is mha-batched;
+    a multi_head_attention whose parameters fit no problem stays ambiguous (exit 2)."""
+    from conftest import run_cli
+
+    three = tmp_path / "qkv.py"
+    three.write_text("import numpy as np\n\ndef compute_qkv(X, W_q, W_k, W_v):\n    return X @ W_q, X @ W_k, X @ W_v\n\n"
+                     "def self_attention(Q, K, V):\n    return Q\n\n"
+                     "def multi_head_attention(Q, K, V, n_heads):\n    return Q\n")
+    code, report = run_json("run", three, "--no-record")
+    assert report["problem"] == "mha-qkv", report
+    one = tmp_path / "batched.py"
+    one.write_text("import numpy as np\n\ndef multi_head_attention(Q, K, V, n_heads):\n    return Q\n")
+    code, report = run_json("run", one, "--no-record")
+    assert report["problem"] == "mha-batched", report
+    odd = tmp_path / "odd.py"
+    odd.write_text("import numpy as np\n\ndef multi_head_attention(a, b, c):\n    return a\n")
+    code, out, err = run_cli("run", odd, "--no-record")
+    assert code == 2 and "could be any of" in err and "mha-batched" in err and "mha-projected" in err, err
