@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from . import bank
 from .sandbox import answers
 from .errors import SpecError
-from .spec import CaseGroup, Problem
+from .spec import CaseGroup, Problem, _display
 
 SECRET_VAR = "MHAJUDGE_SECRET"
 
@@ -137,14 +137,14 @@ def _draft(problem: Problem, g: CaseGroup, i: int, seed, drivers) -> dict:
     if g.args is not None:
         return {"args": {k: _literal(v, g.dtype) for k, v in g.args.items()}}
     rng = np.random.default_rng(seed)
-    where = f"{problem.path.parent.name}/{problem.path.name}: {g.where}.params"
+    where = f"{_display(problem.path)}: {g.where}.params"
     if g.generator == "tensors":
         from .generators import tensors
 
         return {"args": tensors(rng, g.params, g.dtype, i, where)}
     gens = getattr(drivers, "GENERATORS", {}) if drivers else {}
     if g.generator not in gens:
-        raise SpecError(f"{problem.path.parent.name}/{problem.path.name}: {g.where}.generator: "
+        raise SpecError(f"{_display(problem.path)}: {g.where}.generator: "
                         f"unknown generator {g.generator!r}; use `tensors` or one of "
                         f"reference/drivers/{problem.reference}.py's GENERATORS ({', '.join(gens) or 'none'})")
     draft = gens[g.generator](rng, dict(g.params), g.dtype, i)

@@ -181,6 +181,9 @@ def find_submissions(folder) -> list[Submission]:
     sub-folder for a file of a sub-folder.
     """
     folder = Path(folder)
+    if folder.is_file():
+        raise JudgeError(f"{folder} is a file; `grade` judges a folder of submissions",
+                         hint=f"to judge one file: mhajudge run {folder}")
     if not folder.is_dir():
         raise JudgeError(f"no such folder: {folder}", hint="give the folder that holds the submissions")
     try:

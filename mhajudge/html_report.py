@@ -351,7 +351,7 @@ def render(grade: dict) -> str:
     grade = plain(grade)
     subs = list(grade.get("submissions") or [])
     problem = str(grade.get("problem", ""))
-    return (_head(_t(f"mhajudge: {problem} ({len(subs)} submissions)"))
+    return (_head(_t(f"mhajudge: {problem} ({len(subs)} submission{'' if len(subs) == 1 else 's'})"))
             + f"<body>\n<h1>{_t(problem)}: grade report</h1>\n"
             + f'<p class="muted" id="subtitle">{_subtitle(grade, subs)}</p>\n'
             + _class(subs) + _submissions(subs) + f"<script>{SCRIPT}</script>\n</body>\n</html>\n")

@@ -364,8 +364,11 @@ def _mistakes(r: _Reader, items: list, shared: Path) -> list[dict]:
 
 
 def _display(path: Path) -> str:
-    """A path as the user should see it: relative to the bank's parent when possible."""
+    """A path as the user should see it: ``problems/ID.yaml`` for the bank's own specs,
+    any other as it was given (``validate /tmp/x/broken.yaml`` names that file, not ``x/broken.yaml``)."""
+    from .bank import root
+
     try:
-        return str(Path(path).resolve().relative_to(Path(path).resolve().parents[1]))
-    except (ValueError, IndexError):
+        return str(Path(path).resolve().relative_to(root().resolve()))
+    except (ValueError, OSError):
         return str(path)

@@ -184,3 +184,24 @@ def test_kubernetes_indexed_job_command(tmp_path):
     code, out, err = run_cli("merge", *shards)
     assert code == 0, err
     assert sorted(r["path"] for r in json.loads(out)["submissions"]) == sorted(p.name for p in subs.iterdir())
+
+
+@pytest.mark.parametrize("value", ["-3", "0", "nan", "inf"])
+def test_a_max_score_that_is_no_number_of_points_is_a_bad_flag(value, tmp_path):
+    """CLI.md: a bad flag exits 2. A --max-score of -3 was written into results.json
+    as a total of -3 points (and nan as null), with exit 0."""
+    code, out, err = run_cli("run", SOLUTIONS / "sdpa" / "correct_einsum.py", "--format", "gradescope",
+                             f"--max-score={value}", "--no-record")
+    assert code == 2 and "--max-score must be a positive number" in err and out == "", (code, out, err)
+    (tmp_path / "subs").mkdir()
+    shutil.copy(SOLUTIONS / "sdpa" / "correct_einsum.py", tmp_path / "subs" / "a.py")
+    code, out, err = run_cli("grade", tmp_path / "subs", "-p", "sdpa", "--format", "gradescope",
+                             f"--max-score={value}", "--no-isolate")
+    assert code == 2 and "--max-score must be a positive number" in err and out == "", (code, out, err)
+
+
+def test_negative_counts_are_bad_flags(tmp_path):
+    code, _, err = run_cli("grade", tmp_path, "-p", "sdpa", "--jobs", "-1")
+    assert code == 2 and "--jobs -1" in err, err
+    code, _, err = run_cli("history", "-n", "-1")
+    assert code == 2 and "--limit -1" in err, err

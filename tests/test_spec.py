@@ -78,3 +78,18 @@ def test_omit_refuses_a_required_parameter(tmp_path):
     data["hidden"][1]["omit"] = ["Q"]
     with pytest.raises(SpecError, match=r"hidden\[1\]\.omit\[0\]: 'Q' is not an optional parameter"):
         load(write(tmp_path, data))
+
+
+def test_an_outside_spec_is_named_by_its_whole_path_and_the_banks_own_as_problems_id(tmp_path):
+    """`validate /tmp/sb/broken.yaml` said `sb/broken.yaml: id: ...` (the path cut to its last
+    two parts); a spec of the bank is still `problems/ID.yaml`."""
+    from conftest import ROOT, run_cli
+
+    broken = tmp_path / "deep" / "broken.yaml"
+    broken.parent.mkdir()
+    broken.write_text("id: 5\n")
+    code, out, err = run_cli("validate", broken)
+    assert code == 2 and f"{broken}: id: must be a str" in " ".join((out + err).split()), out + err
+    from mhajudge.spec import _display
+
+    assert _display(ROOT / "problems" / "sdpa.yaml") == "problems/sdpa.yaml"

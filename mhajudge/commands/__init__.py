@@ -147,6 +147,16 @@ def max_score_option():
                              "weights, one point per case unless the spec weighs its groups)")
 
 
+def check_max_score(value: Optional[float]) -> Optional[float]:
+    """``--max-score``: a positive, finite number of points (Gradescope would show a
+    negative or a NaN total as it is given)."""
+    import math
+
+    if value is not None and not (math.isfinite(value) and value > 0):
+        raise JudgeError(f"--max-score must be a positive number of points, got {value:g}")
+    return value
+
+
 def check_visibility(value: str) -> str:
     from ..formats import VISIBILITIES
 

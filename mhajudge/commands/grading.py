@@ -14,7 +14,7 @@ from ..errors import JudgeError
 
 from ..similarity import THRESHOLD as SIMILARITY_THRESHOLD
 from . import (Format, app, as_json, case_option, check_visibility, console, exitfirst_option, guard, isolation_choice,
-               max_score_option, positive, visibility_option)
+               check_max_score, max_score_option, positive, visibility_option)
 
 
 def _writable(path: Optional[Path], folder: bool, flag: str) -> None:
@@ -146,7 +146,10 @@ def grade(
 
     if fail_under is not None and not 0 <= fail_under <= 1:
         raise JudgeError(f"--fail-under {fail_under} must be a fraction between 0 and 1")
+    if jobs < 0:
+        raise JudgeError(f"--jobs {jobs} must be a number of submissions at once (0: one per core)")
     visibility = check_visibility(visibility)
+    max_score = check_max_score(max_score)
     # Before judging anyone: a report that cannot be written must not cost a whole class's run.
     _writable(output, folder=format == Format.gradescope, flag="--output")
     _writable(csv_path, folder=False, flag="--csv")

@@ -12,7 +12,7 @@ import typer
 from ..errors import JudgeError
 
 from . import (Format, app, as_json, case_option, check_visibility, complete_id, console, exitfirst_option, guard,
-               isolation_choice, max_score_option, positive, visibility_option)
+               isolation_choice, check_max_score, max_score_option, positive, visibility_option)
 
 
 @app.command()
@@ -79,6 +79,7 @@ def run(
     from ..environment import in_ci
 
     visibility = check_visibility(visibility)
+    max_score = check_max_score(max_score)
     if hide is None:  # an autograder's output never shows a hidden case's details unless asked
         hide = format == Format.gradescope or (format != Format.table and in_ci())
     if perf:  # say it now rather than after judging

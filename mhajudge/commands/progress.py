@@ -38,6 +38,8 @@ def practice_cmd(
     from ..practice import Practice, default_minutes, prepare_file, run_in_terminal
 
     problem = bank.load_problem(problem_id)
+    if minutes is not None and not minutes > 0:  # before any file is written
+        raise JudgeError(f"--minutes must be positive, got {minutes:g}")
     path, created = prepare_file(problem, file, track="torch" if torch else "numpy")
     con = console()
     from rich.markup import escape
@@ -69,6 +71,8 @@ def history_cmd(
     from .. import bank, history
     from ..progress import history_table
 
+    if limit < 0:
+        raise JudgeError(f"--limit {limit} must be a number of attempts (0 for all)")
     attempts = history.safe("attempts", problem_id, limit=limit or None, default=[])
     if problem_id and not attempts:
         bank.spec_path(problem_id)  # an unknown id is an error, not an empty history

@@ -112,6 +112,10 @@ class Child:
             pointer = f"\n    {text}" if text else ""
             return self.send({"op": "load-failed", "verdict": "load-error", "line": line,
                               "message": f"{kind} at line {line}: {getattr(exc, 'msg', exc)}{pointer}"})
+        if not tree.body:  # nothing but blanks and comments: say so, not "no function named ..."
+            wanted = ", ".join(f"`def {ep['name']}({', '.join(ep['params'])}):`" for ep in self.entry_points)
+            return self.send({"op": "load-failed", "verdict": "load-error", "line": None,
+                              "message": f"the file is empty (no code, at most comments); expected {wanted}"})
         # Banned modules this process loaded for itself (tracemalloc): listed once here, and
         # dropped from sys.modules in each case's process, so an import there meets the guard.
         banned = frozenset(self.forbidden)
@@ -159,7 +163,7 @@ class Child:
         except BaseException as exc:  # noqa: BLE001 - anything at import is a load error
             d = programs.describe_exception(exc, filename)
             return {"status": "load-failed", "verdict": "load-error", "line": d["line"],
-                    "message": f"importing the file raised {d['type']}: {d['text']}{d['where']}"}
+                    "message": f"importing the file raised {d['said']}{d['where']}"}
         if self.torch is not None and self.torch.ATTEMPTS:
             return {"status": "load-failed", "verdict": "forbidden", "line": None, "call": self.torch.ATTEMPTS[0],
                     "message": f"called '{self.torch.ATTEMPTS[0]}' while being imported, which is not allowed"}
@@ -176,7 +180,9 @@ class Child:
                 self.missing[name] = f"no function named `{name}`; expected `def {expected}:`"
                 continue
             if not callable(fn):
-                self.missing[name] = f"`{name}` is a {type(fn).__name__}, not a function; expected `def {expected}:`"
+                kind = type(fn).__name__
+                article = "an" if kind[:1].lower() in "aeiou" else "a"
+                self.missing[name] = f"`{name}` is {article} {kind}, not a function; expected `def {expected}:`"
                 continue
             if not check_signatures:
                 self.functions[name] = fn
@@ -284,7 +290,7 @@ class Child:
         except BaseException as exc:  # noqa: BLE001
             d = programs.describe_exception(exc, self.filename)
             return {"status": "raised", "exception": d["code"],
-                    "message": f"{d['type']}: {d['text']}{d['where']}"}, None
+                    "message": f"{d['said']}{d['where']}"}, None
         reply = {"status": "ok", "time_s": elapsed}
         if memory:
             if not tracemalloc.is_tracing():

@@ -76,7 +76,9 @@ def describe_exception(exc: BaseException, filename: str) -> dict:
         text = "(the exception's message could not be read)"
     if len(text) > 500:
         text = text[:500] + "..."
-    return {"type": _type(exc).__name__, "code": exception_code(exc), "text": text, "where": where,
+    kind = _type(exc).__name__
+    return {"type": kind, "code": exception_code(exc), "text": text, "where": where,
+            "said": f"{kind}: {text}" if text else kind,  # `raise NotImplementedError` has no text
             "line": frames[-1].lineno if frames else None}
 
 

@@ -99,7 +99,8 @@ def setup(banned: list[str]) -> str | None:
         import numpy
         import torch as _torch
     except ImportError as exc:
-        return (f"this file uses PyTorch (it imports torch), but torch cannot be imported here "
+        return (f"this file is on the PyTorch track (it imports torch, or its header says so), but torch "
+                f"cannot be imported here "
                 f"({exc}); install it: {INSTALL_HINT}")
     torch, np = _torch, numpy
     torch.set_num_threads(1)  # no intra-op pool: forks stay safe and the cases get one core each
