@@ -117,8 +117,10 @@ def wrap(cell: list, width: int) -> list[list]:
         size = length(word)
         if lines[-1] and length(lines[-1]) + 1 + size > width:
             lines.append([])
-        while size > width:  # longer than any line: as much as fits, then on
-            head, word = _split(word, width - length(lines[-1]) - (1 if lines[-1] else 0))
+        while size > width:  # longer than any line: as much as fits (after a hyphen if one fits), then on
+            room = width - length(lines[-1]) - (1 if lines[-1] else 0)
+            hyphen = "".join(t for t, _ in word).rfind("-", 0, room)
+            head, word = _split(word, hyphen + 1 if hyphen > 0 else room)
             if lines[-1] and head:
                 lines[-1].append((" ", ""))
             lines[-1].extend(head)
@@ -128,6 +130,12 @@ def wrap(cell: list, width: int) -> list[list]:
             lines[-1].append((" ", ""))
         lines[-1].extend(word)
     return lines
+
+
+def _hyphen_parts(word: str) -> list[str]:
+    """Where :func:`wrap` may break a long word: after each hyphen ("self-", "attention")."""
+    parts = word.split("-")
+    return [p + "-" for p in parts[:-1]] + parts[-1:]
 
 
 def _split(word: list, at: int) -> tuple[list, list]:
@@ -160,9 +168,11 @@ def fit_columns(natural: list[int], least: list[int], ratios: list[int], room: i
     widths = [n if not r else 0 for n, r in zip(natural, ratios)]
     left = max(room - sum(widths), len(flex))
     floors = {i: min(least[i], natural[i]) for i in flex}
-    if sum(floors.values()) > left:  # not even the longest words fit: shrink them alike
-        total = sum(floors.values())
-        floors = {i: max(min(floors[i], 4), floors[i] * left // total) for i in flex}
+    while sum(floors.values()) > left:  # not even the longest words fit: the longest give way first,
+        widest = max(flex, key=lambda i: floors[i])  # so a short column (list's verdicts) stays whole
+        if floors[widest] <= 4:
+            break
+        floors[widest] -= 1
     open_ = list(flex)
     while open_:
         share = left - sum(widths[i] for i in flex if i not in open_)
@@ -188,7 +198,8 @@ def table(out: Out, headers: list[str], rows: list[list], ratios: list[int], tit
     columns with a ratio of 0 are kept whole, the others wrap."""
     cells = [[runs(h, "bold")] + [row[i] for row in rows] for i, h in enumerate(headers)]
     natural = [max(length(c) for c in col) for col in cells]
-    least = [max((len(w) for c in col for t, _ in c for w in t.split(" ")), default=1) for col in cells]
+    least = [max((len(part) for c in col for t, _ in c for w in t.split(" ") for part in _hyphen_parts(w)),
+                 default=1) for col in cells]
     widths = fit_columns(natural, least, ratios, out.width - 3 * len(headers) - 1)
     if title:
         out.print([(title, "italic")])

@@ -65,3 +65,19 @@ def test_a_closed_pipe_ends_the_output_quietly(tmp_path):
     p = subprocess.run(f"'{sys.executable}' -m mhajudge list | head -1", shell=True, capture_output=True,
                        text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "MHAJUDGE_HOME": str(tmp_path)}, timeout=60)
     assert p.stdout.strip() == "mhajudge problems" and p.stderr == ""
+
+
+def test_a_long_word_breaks_after_a_hyphen_and_short_columns_stay_whole():
+    """`list` at 80 columns printed "self-attenti / on" and "accep / ted" (a review of
+    2026-12-03): a word too long for its line now breaks after a hyphen where one fits,
+    and when even the longest words cannot all fit, the longest give way first."""
+    assert ["".join(t for t, _ in line) for line in wrap([("Causal multi-head self-attention", "")], 10)] == \
+        ["Causal", "multi-head", "self-", "attention"]
+    out = Out(io.StringIO(), width=80, colour=False)
+    rows = [[[("sliding-window-attention", "")], [("FlashAttention: tiled self-attention", "")], [("hard", "")],
+             [("attention, numerical-stability, masking", "")], [("accepted 18/18", "")]]]
+    table(out, ["id", "title", "difficulty", "tags", "best"], rows, ratios=[0, 3, 0, 2, 1])
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in out.stream.getvalue().splitlines()
+             if line.startswith("│")]
+    assert cells[0][4] == "accepted" and "18/18" in [c[4] for c in cells], cells
+    assert "self-" in [c[1] for c in cells] and "numerical-" in [c[3] for c in cells], cells
