@@ -26,6 +26,7 @@ from itertools import permutations
 
 from . import bank
 from .cases import materialize
+from .untrusted import PARSE_ERRORS
 from .sandbox.traces import Capture, read_trace
 from .sandbox.tracing import LIMITS, Tracer
 
@@ -223,7 +224,7 @@ def _reads(source_lines: list) -> dict:
     ``if``, its header: what it iterates over or tests)."""
     try:
         tree = ast.parse("\n".join(source_lines))
-    except SyntaxError:
+    except PARSE_ERRORS:
         return {}
     simple, headers = {}, {}
     for node in ast.walk(tree):

@@ -20,6 +20,7 @@ from pathlib import Path
 from . import bank
 from .errors import JudgeError
 from .results import CaseResult, Report
+from .untrusted import PARSE_ERRORS
 from .sandbox.replies import RunResult
 from .sandbox.programs import REPEAT_BUDGET_S
 from .sandbox.runner import Limits, Sandbox
@@ -41,14 +42,14 @@ def read_header(text: str) -> str | None:
 def _defined_classes(text: str) -> list[str]:
     try:
         return [n.name for n in ast.parse(text).body if isinstance(n, ast.ClassDef)]
-    except SyntaxError:
+    except PARSE_ERRORS:
         return []
 
 
 def _defined_functions(text: str) -> dict[str, list[str]] | None:
     try:
         tree = ast.parse(text)
-    except SyntaxError:
+    except PARSE_ERRORS:
         return None
     out = {}
     for node in tree.body:
@@ -84,7 +85,8 @@ def resolve_problem(file: Path, problem_id: str | None = None):
         return bank.load_problem(header)
     defined = _defined_functions(text)
     if defined is None:
-        raise JudgeError(f"{file} has a syntax error, so its problem cannot be told from its functions",
+        raise JudgeError(f"{file} cannot be parsed (a syntax error, or nesting too deep for Python), so its "
+                         "problem cannot be told from its functions",
                          hint="name the problem: `mhajudge run FILE --problem ID`, or add a `# mhajudge: ID` line")
     problems = bank.load_all()
     full = [p for p in problems if all(ep.name in defined for ep in p.entry_points)]

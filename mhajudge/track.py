@@ -45,9 +45,11 @@ def track_of(source: str | None) -> str:
             return m.group(1)
     if "torch" not in source:  # the usual NumPy file: no parse
         return "numpy"
+    from .untrusted import PARSE_ERRORS
+
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except PARSE_ERRORS:
         return "torch" if re.search(r"^\s*(import|from)\s+torch\b", source, re.M) else "numpy"
     for node in ast.walk(tree):
         if isinstance(node, ast.Import) and any(a.name.partition(".")[0] == "torch" for a in node.names):

@@ -20,6 +20,9 @@ _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\
 INVISIBLE = "\u00ad\u061c\u180e\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb"
 _CONTROLS = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{INVISIBLE}]")
 TEXT_LIMIT = 2000  # characters of one candidate-controlled message kept in a report
+# What parsing a candidate's source may raise: a syntax error, a null byte (ValueError), and,
+# for 240 KB of `1 + 1 + ...` or of nested brackets, RecursionError or MemoryError.
+PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 
 
 def clean(text, limit: int = TEXT_LIMIT) -> str:

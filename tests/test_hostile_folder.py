@@ -464,3 +464,26 @@ def test_report_names_are_one_to_one_and_printable():
         assert s.isprintable(), s
     assert report_name("plain.py") == "plain.py" and report_name("[red]x.py") == "[red]x.py"
     assert report_name(os.fsdecode(b"\xff.py")) == "\\xff.py"
+
+
+def test_a_file_too_deep_to_parse_is_a_load_error_not_a_judge_failure(tmp_path):
+    """240 KB of `1 + 1 + ...` (under the 256 KiB source limit) makes ast.parse raise
+    RecursionError: through track_of (the file mentions torch), _defined_functions (no
+    header, no --problem) and the child's compile. It was `runtime-error ... the judge
+    failed on this submission` and a `grade` exit of 2 for the whole class; `run` said
+    'internal error'. Now it is the file's own load-error and the others are judged."""
+    import json
+
+    deep = "import numpy as np  # no torch here\nx = 1" + " + 1" * 60000 + "\n" + SDPA_CORRECT
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "deep.py").write_text(deep)
+    (subs / "ok.py").write_text("import numpy as np\n" + SDPA_CORRECT)
+    code, out, err = run_cli("grade", subs, "-p", "sdpa", "--format", "json", "--no-isolate")
+    assert code == 0, err
+    rows = {r["path"]: r for r in json.loads(out)["submissions"]}
+    assert rows["deep.py"]["verdict"] == "load-error" and "nested too deeply" in rows["deep.py"]["cases"][0]["message"]
+    assert rows["ok.py"]["verdict"] == "accepted"
+    (tmp_path / "alone.py").write_text(deep.replace("  # no torch here", ""))
+    code, _, err = run_cli("run", tmp_path / "alone.py", "--no-record")
+    assert code == 2 and "cannot be parsed" in err and "internal error" not in err, err

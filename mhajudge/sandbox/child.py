@@ -112,6 +112,10 @@ class Child:
             pointer = f"\n    {text}" if text else ""
             return self.send({"op": "load-failed", "verdict": "load-error", "line": line,
                               "message": f"{kind} at line {line}: {getattr(exc, 'msg', exc)}{pointer}"})
+        except (RecursionError, MemoryError) as exc:  # 240 KB of `1 + 1 + ...`: too deep to compile
+            return self.send({"op": "load-failed", "verdict": "load-error", "line": None,
+                              "message": f"the file is nested too deeply for Python to compile it "
+                                         f"({type(exc).__name__})"})
         if not tree.body:  # nothing but blanks and comments: say so, not "no function named ..."
             wanted = ", ".join(f"`def {ep['name']}({', '.join(ep['params'])}):`" for ep in self.entry_points)
             return self.send({"op": "load-failed", "verdict": "load-error", "line": None,
