@@ -925,3 +925,29 @@ def test_a_stopped_next_process_costs_its_case_its_own_time_limit(tmp_path, mode
     assert len(stopped) <= 1, stopped
     for c in stopped:
         assert c["verdict"] == "time-limit" and "(an infinite loop" in c["message"], c  # the child's own limit
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_candidate_that_kills_the_child_and_detaches_cannot_hang_the_judge(tmp_path, mode):
+    """A case that double-forks a detached `sleep` (which holds the child's stdout and
+    stderr) and then SIGKILLs the trusted child, its parent: the orphan is out of the
+    child's tree. `run` used to hang for good in Sandbox.close (a stream closed while its
+    reader thread was blocked on it; the control group, which would have killed the
+    sleep, was only removed after that), deaf to SIGTERM. Now the group is killed first
+    and a stream still held is left to its reader: the run ends, and where the judge has
+    a control group (or isolation) for the submission, nothing is left running."""
+    marker = f"{2000 + uuid.uuid4().int % 10**6}.5"
+    body = ("import signal\ndef scaled_dot_product_attention(Q, K, V, mask=None):\n"
+            "    zygote = os.getppid()\n    if os.fork() == 0:\n        os.setsid()\n"
+            f"        if os.fork() == 0:\n            os.execvp('sleep', ['sleep', '{marker}'])\n"
+            "        os._exit(0)\n    os.wait()\n    os.kill(zygote, signal.SIGKILL)\n    return Q, Q\n")
+    report, elapsed = judge(tmp_path, mode, body, "--samples", time_limit=5)
+    assert report["verdict"] != "accepted" and elapsed < 120, (report["verdict"], elapsed)
+    left = processes_with(marker)
+    for pid in left:  # where nothing could reach it (plain mode with neither a uid nor a group): tidy up
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+    if mode == "isolated" or cgroup.why_not() is None:
+        assert left == [], left

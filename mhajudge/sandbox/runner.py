@@ -102,6 +102,9 @@ def _close_prestarted() -> None:
         box.close()
 
 
+CAPTURE_JOIN_S = 2.0  # how long close() waits for a capture thread to see its pipe end
+
+
 class _Capture(threading.Thread):
     """Drains a pipe, keeping the first ``cap`` bytes and counting the rest."""
 
@@ -349,6 +352,8 @@ class Sandbox:
             from .isolation import kill_uid
 
             kill_uid(self.uid)  # whatever it started, detached or not
+        if self.group is not None:  # and whatever is left in its control group: a candidate that
+            self.group.kill()       # killed the child and detached a process is found here
         for fd in (self.cmd_w, self.res_r):
             try:
                 os.close(fd)
@@ -358,7 +363,14 @@ class Sandbox:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
-        for stream in (self.proc.stdout, self.proc.stderr):
+        for capture, stream in zip(self.captures or [None, None], (self.proc.stdout, self.proc.stderr)):
+            # A process out of reach (no uid or control group of its own to find it by) may
+            # still hold the pipe: closing a stream its reader thread is blocked on would
+            # wait for that thread for good. Such a stream is left to the (daemon) thread.
+            if capture is not None:
+                capture.join(timeout=CAPTURE_JOIN_S)
+                if capture.is_alive():
+                    continue
             try:
                 stream.close()
             except OSError:
