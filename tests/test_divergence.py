@@ -177,6 +177,30 @@ def test_a_helper_the_reference_does_not_name_is_not_the_divergence(tmp_path):
     assert report.divergence["line"] == 10 and report.divergence["variable"] == "w"
 
 
+def test_a_renamed_size_a_loop_index_or_an_accumulator_is_never_the_divergence(tmp_path):
+    """Real code (the annotated transformer's `h = num_heads`, llm.c's `B, T, V = logits.shape`,
+    a FlashAttention port's `O = np.zeros_like(Q)`) was blamed: "your h differs from the
+    reference's num_heads (largest difference 0)". A whole number or a constant fill
+    names nothing; the first wrong array computed from them is the line."""
+    path = write(tmp_path, "attn.py", SDPA_HEAD + """\
+    d = Q.shape[-1]
+    n_keys = K.shape[-2]
+    acc = np.zeros_like(Q)
+    for i in range(1):
+        acc = acc + 0.0
+    s = Q @ np.swapaxes(K, -1, -2) / np.sqrt(d) * (1.5 if n_keys > 2 else 1.0)
+    if mask is not None:
+        s = np.where(mask, s, -1e9)
+    e = np.exp(s - s.max(-1, keepdims=True))
+    w = e / e.sum(-1, keepdims=True)
+    return w @ V + acc[..., :V.shape[-1]] * 0, w
+""")
+    report = judge_file(path, "sdpa", find_divergence=True)
+    assert report.verdict == "wrong-answer"
+    assert report.divergence is not None and report.divergence["line"] == 10, report.divergence
+    assert report.divergence["variable"] == "s"
+
+
 def test_no_divergence_when_a_named_mistake_explains_everything(tmp_path):
     path = write(tmp_path, "attn.py", SDPA_HEAD + """\
     s = Q @ np.swapaxes(K, -1, -2)
