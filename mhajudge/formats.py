@@ -86,19 +86,21 @@ def junit(runs: list[dict], problem: str) -> str:
     problem = _xml(problem)
     classname = problem.replace(".", "-")
     root = ET.Element("testsuites", name=f"mhajudge {problem}")
-    totals = {"tests": 0, "failures": 0, "errors": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0}  # the schema's <testsuites> has no skipped
     total_time = 0.0
     for run in runs:
         name = _xml(run.get("path") or run.get("file") or "submission")
         cases = run.get("cases", [])
+        unrun = [c for c in run.get("not_run", []) if isinstance(c, dict)]  # -x stopped before them
         failures = sum(c["verdict"] == "wrong-answer" for c in cases)
         errors = sum(c["verdict"] not in ("accepted", "wrong-answer") for c in cases)
         if not cases:  # nothing ran: the whole submission is one error
             errors = 1
         time_s = number(run.get("time_s"))
         diagnoses = _xml(", ".join(str(d.get("id", "")) for d in run.get("diagnoses", [])))
-        suite = ET.SubElement(root, "testsuite", name=name, tests=str(max(len(cases), 1)),
-                              failures=str(failures), errors=str(errors), skipped="0", time=f"{time_s:.3f}")
+        tests = max(len(cases), 1) + len(unrun)
+        suite = ET.SubElement(root, "testsuite", name=name, tests=str(tests), failures=str(failures),
+                              errors=str(errors), skipped=str(len(unrun)), time=f"{time_s:.3f}")
         props = ET.SubElement(suite, "properties")
         for key, value in (("problem", problem), ("submission", name), ("verdict", run.get("verdict", "")),
                            ("passed", run.get("passed", "")), ("total", run.get("total", "")),
@@ -118,7 +120,11 @@ def junit(runs: list[dict], problem: str) -> str:
             text = "" if c.get("group") == "hidden" else _xml(c.get("message", ""))
             ET.SubElement(tc, "failure" if c["verdict"] == "wrong-answer" else "error",
                           message=_xml(_failure_message(c, diagnoses)), type=verdict).text = text
-        totals["tests"] += max(len(cases), 1)
+        for c in unrun:
+            tc = ET.SubElement(suite, "testcase", classname=classname,
+                               name=_xml(f"[{c.get('group', '')}] {c.get('name', '')}"), time="0", file=name)
+            ET.SubElement(tc, "skipped", message="not run: -x stopped at the first failure")
+        totals["tests"] += tests
         totals["failures"] += failures
         totals["errors"] += errors
         total_time += time_s

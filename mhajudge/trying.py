@@ -97,12 +97,18 @@ def try_inputs(file, problem_id: str | None, args_file, fn: str | None = None, i
     mistakes = reference_module(problem.reference, "mistakes")
     try:
         expected = run_reference(getattr(reference, fn), program, inputs)
-        # The conventions the problem also accepts (say, uniform weights on a fully masked
-        # row), as every case of `run` does: `try` must not fail what `run` accepts.
-        accepted = [run_reference(alt, program, inputs) for alt in getattr(mistakes, "ACCEPTED", {}).get(fn, [])]
     except Exception as exc:  # noqa: BLE001 - the user's inputs may be ones the reference refuses
         raise JudgeError(f"the reference refuses these inputs: {type(exc).__name__}: {exc}",
                          hint=f"the call is {ep.signature}; see `mhajudge show {problem.id}`") from None
+    # The conventions the problem also accepts (say, uniform weights on a fully masked row),
+    # as every case of `run` has them: `try` must not fail what `run` accepts. One that
+    # refuses these inputs is left out.
+    accepted = []
+    for alt in getattr(mistakes, "ACCEPTED", {}).get(fn, []):
+        try:
+            accepted.append(run_reference(alt, program, inputs))
+        except Exception:  # noqa: BLE001
+            pass
     isolate = isolation.resolve(isolate, secret=bool(os.environ.get(SECRET_VAR)), grading=False)
     entry_points = [{"name": e.name, "params": e.params} for e in problem.entry_points]
     from .track import read_track_source, sandbox_options

@@ -122,3 +122,26 @@ def test_a_hairline_miss_is_no_evidence_of_a_mistake_nor_of_float32():
         assert next(c for c in report.cases if c.case is large).verdict == "wrong-answer"
         assert diagnose_report(problem, report) == [], secret
     assert tried, "no secret made no-scale a hairline miss on 'large scores'"
+
+
+def test_an_answer_computed_in_float32_is_not_told_it_added_the_mask():
+    """A review found gqa's reference run in float32 named mask-added beside float32-precision:
+    of mask-added's two forms, the -1e9 one matched the answer but is itself a hairline off
+    the right answer there, and the raw-mask form, far off, lent the evidence. Only the
+    forms the answer matches may speak for a mistake."""
+    problem = bank.load_problem("gqa")
+    reference = bank.reference_module(problem.reference)
+
+    def in_float32(fn):
+        def call(*args, **kwargs):
+            down = lambda v: v.astype(np.float32) if isinstance(v, np.ndarray) and v.dtype == np.float64 else v  # noqa: E731
+            out = fn(*map(down, args), **{k: down(v) for k, v in kwargs.items()})
+            return out.astype(np.float64) if isinstance(out, np.ndarray) and out.dtype == np.float32 else out
+        return call
+
+    for secret in (None, "x"):
+        cases = _value_cases(problem, secret)
+        report = _report(problem, cases, lambda c: run_reference(in_float32(getattr(reference, c.fn)), c.program,
+                                                                 c.inputs))
+        assert report.verdict == "wrong-answer"
+        assert [d["id"] for d in diagnose_report(problem, report)] == ["float32-precision"], secret

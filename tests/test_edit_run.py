@@ -39,6 +39,11 @@ def test_case_filters_by_name_and_exitfirst_stops():
     assert sum(t["status"] == "failed" and t["output"].startswith("not run") for t in gs["tests"]) == full["total"] - 1
     code, out, _ = run_cli("run", WRONG, "-x")
     assert f"{len(report['not_run'])} not run (-x" in " ".join(out.split()), out
+    import xml.etree.ElementTree as ET
+
+    suite = ET.fromstring(run_cli("run", WRONG, "-x", "--format", "junit")[1]).find("testsuite")
+    assert int(suite.get("tests")) == full["total"] and int(suite.get("skipped")) == full["total"] - 1
+    assert len(suite.findall("testcase/skipped")) == full["total"] - 1
     code, _, err = run_cli("run", WRONG, "--case", "no such case")
     assert code == 2 and "matches no case" in err and "fully masked row" in err
 

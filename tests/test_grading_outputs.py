@@ -113,6 +113,9 @@ def test_junit_is_valid_and_names_are_stable(subs, tmp_path):
     schema = etree.XMLSchema(etree.parse(str(ROOT / "tests" / "data" / "junit.xsd")))
     doc = etree.fromstring(out.encode())
     assert schema.validate(doc), schema.error_log
+    code, out_x, err = run_cli("grade", subs, "--problem", "sdpa", "--format", "junit", "-x")  # skipped cases too
+    assert code == 0 and schema.validate(etree.fromstring(out_x.encode())), schema.error_log
+    assert etree.fromstring(out_x.encode()).findall(".//testcase/skipped")
     cases = doc.findall(".//testcase")
     assert {c.get("classname") for c in cases} == {"sdpa"}  # no dots: reporters split class names at them
     assert {c.get("file") for c in cases} == {"frank.py", "bob.py", "cheat.py", "broken.py"}
