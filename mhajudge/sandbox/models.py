@@ -19,8 +19,11 @@ token lists within its vocabulary and its length cap, and what would exceed its
 total budget of rows, with a ``ValueError`` or ``TypeError`` that the candidate sees
 as its own runtime error; it never hangs on a huge argument (the sizes are checked
 before any work). The counts live in the candidate's process, so code bent on it
-can alter them: they report the candidate's efficiency, never its correctness,
-which the judge checks on the answer alone.
+can alter them (``step._counts[:] = [0, 0, 0]``), and beam-search's check fails a
+search over its row budget on them: a search that rescores from scratch and then
+resets the counts passes that check. Known and not yet closed; the way to close it
+is to keep the model, and its counts, in the trusted child and answer ``step`` over a
+pipe (then the weights are not in the candidate's process either).
 
 Kinds (``KINDS``):
 
