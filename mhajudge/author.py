@@ -121,15 +121,18 @@ def model(kind: str, **arrays) -> dict:
     """An argument that is a function of the judge's, built from plain arrays.
 
     ``model("recurrent", embed=..., W_h=..., W_out=..., bias=...)`` is the marker
-    ``{"$model": {...}}``: the wire carries the arrays, and the child (for the
-    candidate) and the judge (for the reference and the mistakes) each build the
-    function from them (``mhajudge/sandbox/models.py``: the kinds, the checks on
+    ``{"$model": {...}}``: the wire carries the arrays, and the judge (for the
+    reference and the mistakes) and the trusted child (for the candidate) each build
+    the function from them (``mhajudge/sandbox/models.py``: the kinds, the checks on
     hostile calls). No callable crosses the process boundary and no expected value
-    enters the child. The candidate's answer gets two leaves, :data:`CALLS_LEAF`
-    (``$model_calls``) and :data:`ROWS_LEAF` (``$model_rows``), the number of calls
-    and of prefixes asked for, counted before any repeat for timing; a custom check
-    reads them (the reference's expected answer has none; the default comparison
-    ignores them). See ``reference/drivers/beam_search.py``.
+    enters the child; the case's process gets neither the arrays nor the counts: its
+    calls are answered by the child over a socket (``mhajudge/sandbox/serving.py``).
+    The candidate's answer gets two leaves, :data:`CALLS_LEAF` (``$model_calls``)
+    and :data:`ROWS_LEAF` (``$model_rows``), the number of calls and of prefixes
+    asked for, as the child counted them (such a case is called once: no repeats
+    for timing, and no speed ratio); a custom check reads them (the reference's
+    expected answer has none; the default comparison ignores them). See
+    ``reference/drivers/beam_search.py``.
     """
     return {"$model": {"kind": kind, **arrays}}
 

@@ -22,8 +22,9 @@ call's arguments, or a *draft* dict that takes full control of a case:
   the answer's ``$step_times`` leaf.
 
 An argument ``{"$model": {...}}`` is a function of the judge's built from arrays
-on each side (:mod:`mhajudge.sandbox.models`); the candidate's answer then has
-the leaves ``$model_calls`` and ``$model_rows``.
+(:mod:`mhajudge.sandbox.models`), here for the reference, in the trusted child for
+the candidate (:mod:`mhajudge.sandbox.serving`); the candidate's answer then has
+the leaves ``$model_calls`` and ``$model_rows``, the child's counts.
 """
 
 from __future__ import annotations
@@ -159,6 +160,12 @@ def _draft(problem: Problem, g: CaseGroup, i: int, seed, drivers) -> dict:
     return draft
 
 
+def _has_model(inputs) -> bool:
+    from .sandbox.models import has_marker
+
+    return has_marker(inputs)
+
+
 def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np) -> Case:
     ep = problem.entry(g.call)
     args = {k: v for k, v in draft["args"].items() if k not in g.omit}   # omitted: the callee's default
@@ -168,6 +175,9 @@ def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np
         if extra in draft:
             inputs[extra] = draft[extra]
     program = {"kind": kind, "fn": g.call, "returns": ep.returns, "memory": bool(draft.get("memory"))}
+    served = program["models"] = _has_model(inputs)  # the judge's models: the child answers them
+    if served:  # the child counts every call of the model: the candidate is called once, not timed by repeats
+        program["timing"] = {"most": 1}
     if draft.get("times"):
         program["times"] = int(draft["times"])
     tolerance = g.tolerance or problem.tolerance.get(g.dtype, problem.tolerance["float64"])
@@ -190,7 +200,7 @@ def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np
         start = time.perf_counter()
         case.expected = [run_reference(getattr(reference, g.call), program, inputs, poison=False)]
         case.ref_time_s = time.perf_counter() - start
-        if kind == "call":  # the call alone, as the child times the candidate's: a median of repeats
+        if kind == "call" and not served:  # the call alone, as the child times the candidate's: a median of repeats
             from .sandbox.programs import REPEAT_BUDGET_S, median_time
 
             fn, call = getattr(reference, g.call), materialize(inputs)

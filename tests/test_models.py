@@ -1,6 +1,9 @@
 """The judge's functions built from arrays (sandbox/models.py), token-id answers, and the
 program features beam-search, generate and speculative-decoding need ($args, timed steps)."""
 
+import select
+import socket
+import threading
 import time
 
 import numpy as np
@@ -8,10 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import run_json
+from conftest import SOLUTIONS, run_json
 from mhajudge.author import CALLS_LEAF, ROWS_LEAF, TIMES_LEAF, model
-from mhajudge.sandbox import CHILD_FILES, answers, models, programs
-from mhajudge.sandbox.replies import expected_leaves
+from mhajudge.sandbox import CHILD_FILES, answers, models, programs, serving
+from mhajudge.sandbox.isolation import bwrap_problem
+from mhajudge.sandbox.replies import case_result, expected_leaves
 
 
 def marker(V=5, D=3, seed=0):
@@ -79,20 +83,25 @@ def test_both_sides_build_the_same_function_from_the_wire_marker():
     assert a is not b and a.usage() == (1, 1) and b.usage() == (1, 1)
 
 
-def test_usage_leaves_and_the_leaves_the_judge_expects():
+def test_the_candidate_sends_no_usage_leaves_the_judge_adds_the_childs_counts():
     inputs = {"args": [marker()], "kwargs": {}}
-    built = programs.with_generators(inputs)
-    built["args"][0]([[0], [1]])
-    built["args"][0]([[0, 1]])
-    extra = programs.extra_leaves(None, {"kind": "call"}, built, [])
-    assert int(extra[CALLS_LEAF]) == 2 and int(extra[ROWS_LEAF]) == 3
     program = {"kind": "call", "returns": ["sequences:ids", "scores"]}
-    assert expected_leaves(program, inputs) == {"sequences", "scores", CALLS_LEAF, ROWS_LEAF}
-    assert expected_leaves(program, {"args": [1]}) == {"sequences", "scores"}
+    assert expected_leaves(program, inputs) == {"sequences", "scores"}   # never the candidate's to send
+    answer = {"sequences": np.zeros((1, 2), dtype=np.int64), "scores": np.zeros(1)}
+    ok = {"reply": {"status": "ok", "time_s": 0.001},
+          "measured": {"wall_s": 0.01, "cpu_s": 0.001, "model_calls": 4, "model_rows": 9}}
+    got = case_result(ok, dict(answer), program, 5.0, expected_leaves(program, inputs), served=True)
+    assert got.status == "ok" and int(got.answer[CALLS_LEAF]) == 4 and int(got.answer[ROWS_LEAF]) == 9
+    forged = {**answer, ROWS_LEAF: np.asarray(0, dtype=np.int64)}      # a frame forged with its own count
+    assert case_result(ok, forged, program, 5.0, expected_leaves(program, inputs), served=True).status \
+        == "runtime-error"
+    uncounted = {"reply": ok["reply"], "measured": {"wall_s": 0.01, "cpu_s": 0.001}}
+    assert case_result(uncounted, dict(answer), program, 5.0, expected_leaves(program, inputs),
+                       served=True).status == "runtime-error"       # no count: never taken as zero
 
 
 def test_the_child_loads_models_in_the_isolated_view():
-    assert any(f.name == "models.py" for f in CHILD_FILES)
+    assert {"models.py", "serving.py"} <= {f.name for f in CHILD_FILES}
 
 
 # -- token ids ------------------------------------------------------------------------
@@ -153,13 +162,160 @@ def test_a_steps_return_needs_to_be_a_tuple_only_when_it_is_fed_back():
 
 # -- end to end, in the sandbox --------------------------------------------------------
 
-def test_a_hostile_candidate_resetting_the_counts_only_changes_its_own_report(tmp_path):
-    """The counts live in the candidate's process (models.py says so): resetting them hides a
-    rescoring search's waste, never makes a wrong answer right."""
-    f = tmp_path / "beam.py"
-    f.write_text("# mhajudge: beam-search\n"
-                 "def beam_search(step, bos, eos, beam_width, max_len):\n"
-                 "    step._counts[:] = [0, 0, 0]\n"
-                 "    return [[bos, eos]] * beam_width, [0.0] * beam_width\n")
-    code, report = run_json("run", f)
+def test_resetting_the_counts_in_any_way_leaves_every_case_over_its_budget():
+    """hostile_counts_reset.py rescores from scratch, then zeroes every count it can reach in its
+    process and closes its channel: the counts are the child's, and every case says so."""
+    code, report = run_json("run", SOLUTIONS / "beam-search" / "hostile_counts_reset.py")
     assert code == 1 and report["verdict"] == "wrong-answer"
+    assert all("the answer is right, but the search asked step() for" in c["message"] for c in report["cases"]), \
+        [c["message"][:80] for c in report["cases"]]
+
+
+def test_the_case_process_never_holds_its_own_model():
+    """hostile_model_hunt.py rescores on any model weights it finds in its process, uncounted: were
+    its own case's there, that case would be accepted."""
+    code, report = run_json("run", SOLUTIONS / "beam-search" / "hostile_model_hunt.py")
+    assert code == 1 and not [c["name"] for c in report["cases"] if c["verdict"] == "accepted"]
+
+
+GREEDY = """
+import numpy as np
+def beam_search(step, bos, eos, beam_width, max_len):
+    seq, score = [bos], 0.0
+    for _ in range(max_len):
+        logp = step([seq])[0]
+        t = int(np.argmax(logp)); seq, score = seq + [t], score + float(logp[t])
+        if t == eos:
+            break
+    return [seq], [score]
+"""
+
+
+@pytest.mark.parametrize("isolate", [False, True])
+def test_an_honest_search_is_counted_as_it_asked_once(tmp_path, isolate):
+    """Greedy search, one call of one prefix per step: the child counts exactly that, though the
+    program's answer came from a single call (no timing repeats: they would add to the count),
+    and the speed of such cases is not compared."""
+    from mhajudge import bank
+    from mhajudge.cases import build
+    from mhajudge.sandbox.runner import Limits, Sandbox
+    from mhajudge.track import banned_modules
+
+    if isolate and bwrap_problem() is not None:
+        pytest.skip(f"no bubblewrap here: {bwrap_problem()}")
+    problem = bank.load_problem("beam-search")
+    path = tmp_path / "greedy.py"
+    path.write_text("# mhajudge: beam-search\n" + GREEDY)
+    eps = [{"name": ep.name, "params": ep.params} for ep in problem.entry_points]
+    cases = [c for c in build(problem, secret="counts") if c.args["beam_width"] == 1]
+    assert cases and all(c.program["timing"] == {"most": 1} for c in cases)
+    with Sandbox(path, eps, banned_modules(problem, "numpy"), Limits(), isolate=isolate) as box:
+        for case in cases:
+            got = box.run(case.index, case.program, case.inputs, case.time_limit)
+            n = len(got.answer["sequences"][0]) - 1          # tokens after bos: one call for each
+            assert got.status == "ok" and int(got.answer[CALLS_LEAF]) == n and int(got.answer[ROWS_LEAF]) == n
+            assert case.check(case, got.answer).ok
+
+
+# -- the model answered from the child (serving.py) ------------------------------------
+
+def served(*markers, deadline=None):
+    """A Server for ``markers`` polled in a thread, as the child's watch polls it; the
+    case-side socket is installed as the proxies' channel."""
+    ours, theirs = socket.socketpair()
+    server = serving.Server(ours, list(markers))
+    stop = threading.Event()
+    end = deadline if deadline is not None else time.perf_counter() + 60
+
+    def poll():
+        while not stop.is_set() and not server.closed:
+            r, w, _ = select.select([server.sock], [server.sock] if server.wants_write() else [], [], 0.02)
+            if w:
+                server.on_writable(end)
+            if r and not server.closed:
+                server.on_readable(end)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    serving.CHANNEL[0] = theirs
+    return server, theirs, stop
+
+
+@pytest.fixture
+def channel_reset():
+    yield
+    serving.CHANNEL[0] = None
+
+
+@given(rows=st.lists(st.lists(st.integers(0, 4), min_size=1, max_size=7), min_size=0, max_size=9))
+@settings(max_examples=25, deadline=None)
+def test_the_proxy_answers_exactly_what_the_model_would(rows):
+    server, _, stop = served(marker(seed=5))
+    try:
+        here = models.build(marker(seed=5))
+        got = serving.proxy({"$served": 0, "vocab": 5})(rows)
+        np.testing.assert_array_equal(got, here(rows).reshape(len(rows), 5))
+        assert server.usage() == {"calls": 1, "rows": len(rows)}
+    finally:
+        stop.set()
+        serving.CHANNEL[0] = None
+
+
+def test_the_proxy_refuses_in_the_candidates_process_and_counts_nothing(channel_reset):
+    server, _, stop = served(marker())
+    step = serving.proxy({"$served": 0, "vocab": 5})
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        step([[0, 7]])
+    with pytest.raises(TypeError, match="step"):
+        step("abc")
+    assert server.usage() == {"calls": 0, "rows": 0}
+    assert "step(prefixes)" in repr(step)
+    with pytest.raises(AttributeError):
+        step._counts = [0, 0, 0]                             # nothing to reset: no counts here
+    stop.set()
+
+
+def test_a_request_written_past_the_proxy_is_checked_again_by_the_child(channel_reset):
+    server, sock, stop = served(marker())
+    lengths, tokens = np.array([2], dtype="<u4"), np.array([0, 9], dtype="<i8")   # token 9: outside V = 5
+    sock.sendall(serving.REQUEST.pack(b"STEP", 0, 1, 2) + lengths.tobytes() + tokens.tobytes())
+    magic, kind, size = serving.REPLY.unpack(serving._read(sock, serving.REPLY.size))
+    assert (magic, kind) == (b"LOGP", serving.VALUE_ERROR) and b"outside the vocabulary" in serving._read(sock, size)
+    assert server.usage() == {"calls": 0, "rows": 0}
+    stop.set()
+
+
+@pytest.mark.parametrize("garbage", [
+    b"GARBAGE!" * 4,
+    serving.REQUEST.pack(b"STEP", 3, 1, 1),                                  # no model 3
+    serving.REQUEST.pack(b"STEP", 0, 2**32 - 1, 2**32 - 1),                  # sizes past every bound
+    serving.REQUEST.pack(b"STEP", 0, 1, 5) + np.array([2], "<u4").tobytes() + np.zeros(5, "<i8").tobytes(),
+])
+def test_a_malformed_request_ends_the_service_and_the_next_call_raises(garbage, channel_reset):
+    server, sock, stop = served(marker())
+    sock.sendall(garbage)
+    for _ in range(100):
+        if server.closed:
+            break
+        time.sleep(0.01)
+    assert server.closed and server.usage() == {"calls": 0, "rows": 0}
+    with pytest.raises(RuntimeError, match="stopped answering"):
+        serving.proxy({"$served": 0, "vocab": 5})([[0]])
+    stop.set()
+
+
+def test_the_child_stops_computing_when_the_case_is_out_of_time(channel_reset):
+    server, sock, stop = served(marker(), deadline=time.perf_counter() - 1)
+    with pytest.raises(RuntimeError):
+        serving.proxy({"$served": 0, "vocab": 5})([[0, 1]] * 50)
+    assert server.closed
+    stop.set()
+
+
+def test_markers_are_taken_out_of_the_inputs_with_their_vocabulary():
+    found = []
+    inputs = {"args": [marker(V=7), 1, (marker(V=3),)], "kwargs": {"x": [marker()]}}
+    out = serving.strip(inputs, found)
+    assert out == {"args": [{"$served": 0, "vocab": 7}, 1, ({"$served": 1, "vocab": 3},)],
+                   "kwargs": {"x": [{"$served": 2, "vocab": 5}]}}
+    assert len(found) == 3 and not models.has_marker(out)

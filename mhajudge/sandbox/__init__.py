@@ -42,8 +42,11 @@ the leaf ``$peak_bytes`` (an int64 scalar), which a problem's custom check reads
 the default comparison ignores leaves it does not expect.
 
 Models and timings: inputs may hold ``{"$model": {...}}``, a function of the
-judge's built from plain arrays on each side (:mod:`.models`); the child adds its
-usage to the answer as the leaves ``$model_calls`` and ``$model_rows``. A ``steps``
+judge's built from plain arrays (:mod:`.models`). The judge then marks the case
+``"models": true``; the child takes the markers out of the inputs, answers the
+case's calls to them itself over a socket and counts them (:mod:`.serving`), and
+``measured`` holds ``model_calls`` and ``model_rows``, which the judge adds to the
+answer as the leaves ``$model_calls`` and ``$model_rows``. A ``steps``
 program may set ``"times": rounds``: the child adds ``$step_times``, each step's
 least time over that many rounds (:func:`.programs.time_steps`).
 """
@@ -53,7 +56,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "child.py"
 # The files the child loads: all that is bound into an isolated view of the judge.
-CHILD_FILES = [HERE / f"{name}.py" for name in ("child", "wire", "answers", "programs", "models", "guard", "fork",
+CHILD_FILES = [HERE / f"{name}.py" for name in ("child", "wire", "answers", "programs", "models", "serving", "guard", "fork",
                                                        "tracing", "torch_track")]
 # Where an isolated view holds them: a folder named for nothing importable, so no
 # `mhajudge` package can be pieced together from the folders around them.

@@ -59,7 +59,8 @@ class Child:
         self.tracing = _load_sibling("tracing")
         # A spare fills free memory with NaN while it waits (see _execute), so the
         # copy-on-write faults of that come before its case, not inside it.
-        self.forker = fork.Forker(self.wire, (cmd_fd, result_fd), prepare=programs.poison_free_memory)
+        self.forker = fork.Forker(self.wire, (cmd_fd, result_fd), prepare=programs.poison_free_memory,
+                                  channel=programs.serving.CHANNEL)
         self.functions: dict = {}
         self.guard: ImportGuard | None = None
         self.filename = ""
@@ -229,19 +230,37 @@ class Child:
         (it decodes the frame itself). A memory-measured case, or one with large
         inputs, is forked afresh after the inputs are decoded here: its process's
         peak is then measured against an empty fork's, as the judge's bounds expect.
+        A case whose inputs hold the judge's models (``"models"`` in ``msg``) goes to
+        the spare with the models taken out; this process answers their calls
+        (:mod:`.serving`).
         """
         limit = float(msg.get("time_limit", 10.0))
         program = msg["program"]
         memory = bool(program.get("memory"))
-        if memory or len(frame) > SPARE_FRAME_BYTES:
+        if msg.get("models"):
+            out = self.run_served(frame, limit)
+        elif memory or len(frame) > SPARE_FRAME_BYTES:
             _, inputs = self.wire.unpack(frame)
             out = self.forker.run(lambda: self.run_one(program, inputs), limit, baseline=memory)
         else:
             out = self.forker.run_sent(frame, limit, self.serve_case)
         payload = out.pop("payload", None)
         self.send({"op": "result", "id": msg["id"], **out}, payload)
-        if self.forker.spare is None:  # after a case forked afresh: the next one's process, while the judge reads this
+        if self.forker.spare is None or self.forker.spare_died():
+            # The next case's process, forked now, while the judge reads this and before
+            # the next case's frame is in this process (see serving.py).
             self.forker.fork_spare(self.serve_case)
+
+    def run_served(self, frame: bytes, limit: float) -> dict:
+        """A case with the judge's models: its frame, markers out, to the spare (which
+        was forked before this frame came, so it never held the weights); their calls
+        are answered here and counted. Called once per call, not timed by repeats."""
+        header, inputs = self.wire.unpack(frame)
+        markers: list = []
+        inputs = programs.serving.strip(inputs, markers)
+        header["program"] = {**header["program"], "timing": {"most": 1}}  # a repeat would add to the counts
+        return self.forker.run_sent(self.wire.pack(header, inputs), limit, self.serve_case,
+                                    server=lambda sock: programs.serving.Server(sock, markers))
 
     def serve_case(self, msg: dict, inputs):
         """In a spare: its case, as handed over."""

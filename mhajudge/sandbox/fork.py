@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import select
 import signal
+import socket
 import sys
 import time
 
@@ -28,14 +29,15 @@ class Forker:
     which :meth:`run_sent` hands it. No candidate code runs in it before then.
     """
 
-    def __init__(self, wire, close_fds: tuple = (), prepare=None):
+    def __init__(self, wire, close_fds: tuple = (), prepare=None, channel: list | None = None):
         self.wire = wire
         self.close_fds = close_fds  # the child's channels to the judge: closed in every fork
         self.prepare = prepare or (lambda: None)  # what a spare does while it waits
+        self.channel = channel if channel is not None else [None]  # a spare's socket to us, set in the spare
         self.base_cpu_s = 0.0       # the CPU time of a fork that does nothing
         self.spare_cpu_s = 0.0      # ... and of a spare that gets ready and is given nothing
         self.reaped = [0.0, 0]      # CPU seconds and peak bytes of the processes reaped after a case
-        self.spare = None           # (pid, case pipe, answer pipe, marker) of the next case's process
+        self.spare = None           # (pid, case pipe, answer pipe, marker, our end of its socket) of the next case's process
         self.spare_lost = False     # it died and was reaped (a case killed it)
 
     def calibrate(self) -> None:
@@ -80,10 +82,14 @@ class Forker:
         """Fork the next case's process now: it prepares, then waits for a frame and
         answers ``serve(msg, payload)`` of it. Forked as soon as a case's process has
         its frame, so the fork and the preparing happen while that case runs and the
-        judge checks its answer; ``close``: that case's pipe, not the spare's to hold."""
+        judge checks its answer; ``close``: that case's pipe and socket, not the spare's
+        to hold. The spare also gets a socket to this process (``channel[0]`` in it),
+        over which its case's calls to the judge's models are answered
+        (:mod:`.serving`)."""
         self.drop_spare()
         r, w = os.pipe()      # its answer, as in :meth:`run`
         cr, cw = os.pipe()    # its case
+        ours, theirs = socket.socketpair()  # its calls to the judge's models, if its case has any
         marker = os.urandom(16)
         parent = os.getpid()
         try:
@@ -91,9 +97,12 @@ class Forker:
         except OSError:  # the case running now used up the processes it may have: no spare
             for fd in (r, w, cr, cw):
                 os.close(fd)
+            ours.close()
+            theirs.close()
             return
         if pid == 0:  # no candidate code runs here until the frame has come
-            self._enter(parent, (r, cw) + close)
+            self._enter(parent, (r, cw, ours) + close)
+            self.channel[0] = theirs
             try:
                 self.prepare()
                 frame = _read_all(cr)
@@ -103,27 +112,32 @@ class Forker:
             self._answer(w, marker, lambda: serve(*self.wire.unpack(frame)))
         os.close(w)
         os.close(cr)
-        self.spare = (pid, cw, r, marker)
+        theirs.close()
+        self.spare = (pid, cw, r, marker, ours)
 
-    def run_sent(self, frame: bytes, limit: float, serve) -> dict:
+    def run_sent(self, frame: bytes, limit: float, serve, server=None) -> dict:
         """Hand ``frame`` to the spare (forked now if there is none) and watch it as
         :meth:`run` watches its grandchild; meanwhile the next spare is forked, with
-        ``serve`` as what it runs.
+        ``serve`` as what it runs. ``server(sock)``: what answers the case's calls to
+        the judge's models on our end of the spare's socket (a :class:`.serving.Server`);
+        what it counted is added to ``measured`` (``model_calls``, ``model_rows``).
 
         The next spare lives while this case's candidate code runs, but was forked
         after it: it shares no pipe with it and, like every process here, is not
         dumpable (no ptrace, no /proc/PID/mem). A case that kills or stops it only
         fails its own submission's next case, which it could fail anyway.
         """
-        if self.spare is not None and not self.spare_lost and _account(self.spare[0], os.WNOHANG, None):
-            self.spare_lost = True  # killed while it waited (by the case before): reaped now, replaced
+        self.spare_died()  # killed while it waited (by the case before)? Then reaped now, and replaced
         if self.spare is None or self.spare_lost:
             self.fork_spare(serve)
         measured = {"base_cpu_s": self.spare_cpu_s}
         if self.spare is None:  # no process could be forked
             return _not_forked(measured)
-        pid, cw, r, marker = self.spare
+        pid, cw, r, marker, sock = self.spare
         self.spare = None
+        served = server(sock) if server is not None else None
+        if served is None:
+            sock.close()
         start = time.perf_counter()
         try:
             _hand(cw, frame, start + limit)  # within its time: a spare the last case stopped cannot hold us
@@ -131,17 +145,30 @@ class Forker:
             pass
         finally:
             os.close(cw)
-        self.fork_spare(serve, close=(r,))
-        return self._watch(r, pid, marker, start, limit, measured)
+        self.fork_spare(serve, close=(r, sock))
+        try:
+            return self._watch(r, pid, marker, start, limit, measured, served)
+        finally:
+            if served is not None:
+                measured["model_calls"], measured["model_rows"] = served.usage()["calls"], served.usage()["rows"]
+                served.close()
+
+    def spare_died(self) -> bool:
+        """Has the spare ended while it waited? If so it is reaped now, and marked lost
+        (its pid may soon be another process's: never signalled again)."""
+        if self.spare is not None and not self.spare_lost and _account(self.spare[0], os.WNOHANG, None):
+            self.spare_lost = True
+        return self.spare_lost
 
     def drop_spare(self) -> None:
         """Kill the spare (the code changed, or a fork of another kind comes next)."""
         if self.spare is None:
             return
-        pid, cw, r, _ = self.spare
+        pid, cw, r, _, sock = self.spare
         self.spare = None
         os.close(cw)
         os.close(r)
+        sock.close()
         if not self.spare_lost:  # reaped already: its pid may be another process's now
             kill(pid)
             _account(pid, 0, None)
@@ -151,7 +178,10 @@ class Forker:
         """The first steps of every case's process, before it runs anything else."""
         die_with_parent(parent)
         for fd in close + tuple(self.close_fds):  # the candidate cannot talk to the judge directly
-            os.close(fd)
+            if isinstance(fd, socket.socket):
+                fd.close()
+            else:
+                os.close(fd)
         try:
             os.setpgid(0, 0)
         except OSError:
@@ -177,10 +207,11 @@ class Forker:
         finally:
             os._exit(0)
 
-    def _watch(self, r: int, pid: int, marker: bytes, start: float, limit: float, measured: dict) -> dict:
+    def _watch(self, r: int, pid: int, marker: bytes, start: float, limit: float, measured: dict,
+               served=None) -> dict:
         self.reaped = [0.0, 0]
         try:
-            out = self._collect(r, pid, marker, start, limit)
+            out = self._collect(r, pid, marker, start, limit, served)
         finally:
             os.close(r)
             keep = self.spare[0] if self.spare else None
@@ -191,8 +222,9 @@ class Forker:
         out["measured"] = measured
         return out
 
-    def _collect(self, r: int, pid: int, marker: bytes, start: float, limit: float) -> dict:
-        """Read the grandchild's marked frame, or kill it when time runs out."""
+    def _collect(self, r: int, pid: int, marker: bytes, start: float, limit: float, served=None) -> dict:
+        """Read the grandchild's marked frame, or kill it when time runs out; meanwhile
+        answer its calls to the judge's models (``served``, see :meth:`run_sent`)."""
         found = FrameFinder(marker, self.wire)
         deadline = start + limit
         exited = None
@@ -202,7 +234,16 @@ class Forker:
             if left <= 0:
                 out["ended"] = {"status": "time-limit", "limit_s": limit}
                 break
-            ready, _, _ = select.select([r], [], [], min(left, 0.05))
+            listen = [r] if served is None or served.closed else [r, served.sock]
+            ready, writable, _ = select.select(listen, [served.sock] if served and served.wants_write() else [],
+                                               [], min(left, 0.05))
+            if writable:
+                served.on_writable(deadline)
+            if served is not None and not served.closed and served.sock in ready:
+                served.on_readable(deadline)
+                ready = [fd for fd in ready if fd is not served.sock]
+                if not ready:
+                    continue
             if ready:
                 chunk = os.read(r, 1 << 20)
                 if chunk and len(found.data) < FRAME_CAP:

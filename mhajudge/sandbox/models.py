@@ -8,22 +8,20 @@ the reference and the mistakes, exactly as ``{"$rng": seed}`` becomes a generato
 (see :func:`programs.with_generators`). Expected answers never enter the child.
 
 Every model counts how it is used: the number of calls and of rows (prefixes)
-asked for. After the program ran, :func:`usage` reads the counts into two answer
-leaves, ``$model_calls`` and ``$model_rows`` (int64 scalars, see
-:data:`CALLS_LEAF`), which a problem's check reads, as ``$peak_bytes`` is read for
-memory (a search that rescores whole sequences at every step asks for many more
-rows than one that extends its live hypotheses once per step).
+asked for. The candidate's calls are answered by the trusted child, which holds the
+model (:mod:`.serving`: the case's process has a proxy, and neither the weights nor
+the counts); the judge adds the child's counts to the answer as two leaves,
+``$model_calls`` and ``$model_rows`` (int64 scalars, see :data:`CALLS_LEAF`), which
+a problem's check reads, as ``$peak_bytes`` is read for memory (a search that
+rescores whole sequences at every step asks for many more rows than one that
+extends its live hypotheses once per step).
 
 Candidate code may call a model with anything: it refuses what is not a list of
 token lists within its vocabulary and its length cap, and what would exceed its
 total budget of rows, with a ``ValueError`` or ``TypeError`` that the candidate sees
-as its own runtime error; it never hangs on a huge argument (the sizes are checked
-before any work). The counts live in the candidate's process, so code bent on it
-can alter them (``step._counts[:] = [0, 0, 0]``), and beam-search's check fails a
-search over its row budget on them: a search that rescores from scratch and then
-resets the counts passes that check. Known and not yet closed; the way to close it
-is to keep the model, and its counts, in the trusted child and answer ``step`` over a
-pipe (then the weights are not in the candidate's process either).
+as its own runtime error (:func:`read_prefixes`, run by the proxy in the case's
+process and again by the child); it never hangs on a huge argument (the sizes are
+checked before any work).
 
 Kinds (``KINDS``):
 
@@ -39,6 +37,7 @@ Standard library and NumPy only: the child loads this file by path.
 from __future__ import annotations
 
 import operator
+import time
 
 CALLS_LEAF = "$model_calls"
 ROWS_LEAF = "$model_rows"
@@ -77,58 +76,20 @@ class RecurrentModel:
     def __repr__(self) -> str:
         return f"<the judge's step model: step(prefixes) -> ({self.vocab} log-probabilities per prefix)>"
 
-    def _prefix(self, prefix, row: int):
-        """The prefix as a list or tuple, its length checked (its tokens are checked later)."""
+    def __call__(self, prefixes, deadline: float | None = None):
+        """The log-probabilities of each prefix; ``deadline`` (a ``time.perf_counter``
+        value): stop with ``TimeoutError`` past it (the child serving a case's calls)."""
         import numpy as np
 
-        if isinstance(prefix, np.ndarray):
-            if prefix.ndim != 1 or prefix.dtype.kind not in "iu":
-                raise TypeError(f"step: prefix {row} is an array of shape {prefix.shape} and dtype "
-                                f"{prefix.dtype}; expected a list of int token ids")
-            prefix = prefix.tolist()
-        elif type(prefix) not in (list, tuple):
-            raise TypeError(f"step: prefix {row} is a {type(prefix).__name__}; expected a list of int token ids")
-        if not 1 <= len(prefix) <= MAX_LENGTH:
-            raise ValueError(f"step: prefix {row} has {len(prefix)} tokens; expected 1 to {MAX_LENGTH} "
-                             "(every hypothesis starts with bos)")
-        return prefix
-
-    def _tokens(self, prefix, row: int) -> list[int]:
-        import numpy as np
-
-        out = []
-        for t in prefix:
-            if isinstance(t, bool) or not isinstance(t, (int, np.integer)):
-                raise TypeError(f"step: prefix {row} holds a {type(t).__name__}; token ids are ints")
-            t = operator.index(t)
-            if not 0 <= t < self.vocab:
-                raise ValueError(f"step: prefix {row} holds token {t}, outside the vocabulary 0..{self.vocab - 1}")
-            out.append(int(t))
-        return out
-
-    def __call__(self, prefixes):
-        import numpy as np
-
-        if isinstance(prefixes, np.ndarray):
-            if prefixes.ndim != 2:
-                raise TypeError(f"step: got an array of shape {prefixes.shape}; expected a list of token lists")
-            prefixes = list(prefixes)
-        elif not isinstance(prefixes, (list, tuple)):
-            raise TypeError(f"step: got a {type(prefixes).__name__}; expected a list of token lists")
-        n = len(prefixes)
-        if n > MAX_ROWS_PER_CALL:
-            raise ValueError(f"step: {n} prefixes in one call; at most {MAX_ROWS_PER_CALL}")
-        prefixes = [self._prefix(p, i) for i, p in enumerate(prefixes)]
-        tokens = sum(len(p) for p in prefixes)
         calls, total_rows, total_tokens = self._counts
-        if total_rows + n > MAX_TOTAL_ROWS or total_tokens + tokens > MAX_TOTAL_TOKENS:
-            raise ValueError(f"step: asked for more than {MAX_TOTAL_ROWS} prefixes or {MAX_TOTAL_TOKENS} tokens "
-                             "in all; a search needs far fewer")
-        rows = [self._tokens(p, i) for i, p in enumerate(prefixes)]  # sizes bounded above: this is quick
+        rows = read_prefixes(prefixes, self.vocab, total_rows, total_tokens)
+        n, tokens = len(rows), sum(len(r) for r in rows)
         self._counts[:] = [calls + 1, total_rows + n, total_tokens + tokens]
         D = self._W_h.shape[0]
         out = np.empty((n, self.vocab))
         for i, row in enumerate(rows):
+            if deadline is not None and time.perf_counter() > deadline:
+                raise TimeoutError("step: the case's time ran out")
             h = np.zeros(D)
             for t in row:
                 h = np.tanh(self._embed[t] + h @ self._W_h)        # (D,)
@@ -136,6 +97,62 @@ class RecurrentModel:
             z = z - z.max()
             out[i] = z - np.log(np.exp(z).sum())                     # log_softmax
         return out
+
+
+def read_prefixes(prefixes, vocab: int, rows_before: int = 0, tokens_before: int = 0) -> list[list[int]]:
+    """``step``'s argument as plain token lists, or the ``TypeError``/``ValueError`` that
+    refuses it: a list (or tuple, or 2-D int array) of at most :data:`MAX_ROWS_PER_CALL`
+    prefixes, each a list, tuple or 1-D int array of 1 to :data:`MAX_LENGTH` ints in
+    ``0..vocab-1``, within the program's budget (``rows_before`` and ``tokens_before``
+    already asked for). Sizes are checked before any token is looked at (no hang on a
+    huge argument); a list subclass is not trusted (its ``len`` could lie)."""
+    import numpy as np
+
+    if isinstance(prefixes, np.ndarray):
+        if prefixes.ndim != 2:
+            raise TypeError(f"step: got an array of shape {prefixes.shape}; expected a list of token lists")
+        prefixes = list(prefixes)
+    elif not isinstance(prefixes, (list, tuple)):
+        raise TypeError(f"step: got a {type(prefixes).__name__}; expected a list of token lists")
+    n = len(prefixes)
+    if n > MAX_ROWS_PER_CALL:
+        raise ValueError(f"step: {n} prefixes in one call; at most {MAX_ROWS_PER_CALL}")
+    prefixes = [_prefix(p, i) for i, p in enumerate(prefixes)]
+    if rows_before + n > MAX_TOTAL_ROWS or tokens_before + sum(len(p) for p in prefixes) > MAX_TOTAL_TOKENS:
+        raise ValueError(f"step: asked for more than {MAX_TOTAL_ROWS} prefixes or {MAX_TOTAL_TOKENS} tokens "
+                         "in all; a search needs far fewer")
+    return [_tokens(p, i, vocab) for i, p in enumerate(prefixes)]  # sizes bounded above: this is quick
+
+
+def _prefix(prefix, row: int):
+    """The prefix as a list or tuple, its length checked (its tokens are checked later)."""
+    import numpy as np
+
+    if isinstance(prefix, np.ndarray):
+        if prefix.ndim != 1 or prefix.dtype.kind not in "iu":
+            raise TypeError(f"step: prefix {row} is an array of shape {prefix.shape} and dtype "
+                            f"{prefix.dtype}; expected a list of int token ids")
+        prefix = prefix.tolist()
+    elif type(prefix) not in (list, tuple):
+        raise TypeError(f"step: prefix {row} is a {type(prefix).__name__}; expected a list of int token ids")
+    if not 1 <= len(prefix) <= MAX_LENGTH:
+        raise ValueError(f"step: prefix {row} has {len(prefix)} tokens; expected 1 to {MAX_LENGTH} "
+                         "(every hypothesis starts with bos)")
+    return prefix
+
+
+def _tokens(prefix, row: int, vocab: int) -> list[int]:
+    import numpy as np
+
+    out = []
+    for t in prefix:
+        if isinstance(t, bool) or not isinstance(t, (int, np.integer)):
+            raise TypeError(f"step: prefix {row} holds a {type(t).__name__}; token ids are ints")
+        t = operator.index(t)
+        if not 0 <= t < vocab:
+            raise ValueError(f"step: prefix {row} holds token {t}, outside the vocabulary 0..{vocab - 1}")
+        out.append(int(t))
+    return out
 
 
 KINDS = {"recurrent": lambda spec: RecurrentModel(spec["embed"], spec["W_h"], spec["W_out"], spec["bias"])}
@@ -154,36 +171,16 @@ def build(marker: dict):
     return KINDS[kind](spec)
 
 
-def _models(value, found: list) -> list:
-    if isinstance(value, RecurrentModel):
-        found.append(value)
-    elif isinstance(value, dict):
-        for v in value.values():
-            _models(v, found)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            _models(v, found)
-    return found
-
-
 def has_marker(value) -> bool:
-    """Do the (wire) inputs hold a model marker anywhere?"""
-    if is_marker(value):
-        return True
-    if isinstance(value, dict):
-        return any(has_marker(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(has_marker(v) for v in value)
+    """Do the (wire) inputs hold a model marker anywhere? (Walked without recursion, and
+    quickly: a ``repeat`` program's inputs hold tens of thousands of small dicts.)"""
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if isinstance(v, dict):
+            if "$model" in v and is_marker(v):
+                return True
+            todo.extend(x for x in v.values() if isinstance(x, (dict, list, tuple)))
+        elif isinstance(v, (list, tuple)):
+            todo.extend(x for x in v if isinstance(x, (dict, list, tuple)))
     return False
-
-
-def usage(materialized) -> dict:
-    """The leaves ``{$model_calls, $model_rows}`` of the models in the built inputs ({} if none)."""
-    import numpy as np
-
-    models = _models(materialized, [])
-    if not models:
-        return {}
-    calls = sum(m.usage()[0] for m in models)
-    rows = sum(m.usage()[1] for m in models)
-    return {CALLS_LEAF: np.asarray(calls, dtype=np.int64), ROWS_LEAF: np.asarray(rows, dtype=np.int64)}

@@ -25,14 +25,15 @@ import time
 import traceback
 
 try:
-    from . import models  # in the judge, part of the package
+    from . import serving  # in the judge, part of the package
 except ImportError:  # in the child, loaded by path beside this file
     import importlib.util as _util
     import os as _os
 
-    _spec = _util.spec_from_file_location("_mhajudge_models", _os.path.join(_os.path.dirname(__file__), "models.py"))
-    models = _util.module_from_spec(_spec)
-    _spec.loader.exec_module(models)
+    _spec = _util.spec_from_file_location("_mhajudge_serving", _os.path.join(_os.path.dirname(__file__), "serving.py"))
+    serving = _util.module_from_spec(_spec)
+    _spec.loader.exec_module(serving)
+models = serving.models
 
 PEAK_LEAF = "$peak_bytes"  # the answer leaf a memory-bound check reads (the judge fills it)
 TIMES_LEAF = "$step_times"  # per-call times of a timed steps program (see time_steps)
@@ -99,6 +100,8 @@ def with_generators(value, copy_arrays: bool = False):
             return np.random.default_rng(value["$rng"])
         if models.is_marker(value):  # a judge-owned function built from arrays (models.py)
             return models.build(value)
+        if serving.is_served(value):  # the same, answered by the child (serving.py)
+            return serving.proxy(value)
         return {k: with_generators(v, copy_arrays) for k, v in value.items()}
     if isinstance(value, list):
         return [with_generators(v, copy_arrays) for v in value]
@@ -162,10 +165,10 @@ def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="
 
 def extra_leaves(fn, program: dict, inputs: dict, results: list) -> dict:
     """Leaves the child adds to the candidate's answer (see :func:`extra_leaf_names`):
-    the usage of the judge's models in the (built) inputs, counted before anything
-    calls ``fn`` again, then, for a steps program with ``"times": rounds``, the
-    per-step times (:func:`time_steps`)."""
-    extra = models.usage(inputs)
+    for a steps program with ``"times": rounds``, the per-step times
+    (:func:`time_steps`). (A model's usage is not among them: the child counts it,
+    outside the case's process, see :mod:`.serving`.)"""
+    extra = {}
     if program.get("kind") == "steps" and program.get("times"):
         extra[TIMES_LEAF] = time_steps(fn, inputs, results, program["times"])
     return extra
@@ -173,10 +176,9 @@ def extra_leaves(fn, program: dict, inputs: dict, results: list) -> dict:
 
 def extra_leaf_names(program: dict, inputs: dict) -> set[str]:
     """The names :func:`extra_leaves` adds for this program and these (wire) inputs."""
-    names = set(models.LEAVES) if models.has_marker(inputs) else set()
     if program.get("kind") == "steps" and program.get("times"):
-        names.add(TIMES_LEAF)
-    return names
+        return {TIMES_LEAF}
+    return set()
 
 
 STEPS_BUDGET_S = 0.5  # a timed steps program keeps adding rounds until this long has passed

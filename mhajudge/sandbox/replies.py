@@ -160,18 +160,37 @@ def expected_leaves(program: dict, inputs: dict) -> set[str]:
     return set(names) | extra_leaf_names(program, inputs)
 
 
-def case_result(out: dict, payload, program: dict, limit: float, leaves: set[str] | None = None) -> RunResult:
+def case_result(out: dict, payload, program: dict, limit: float, leaves: set[str] | None = None,
+                served: bool = False) -> RunResult:
     """The :class:`RunResult` of one case from the zygote's relay ``out``; ``leaves``:
-    the parts an honest answer has (none missing, none more)."""
+    the parts an honest answer has (none missing, none more). ``served``: the inputs
+    held the judge's models, whose usage the zygote counted (``measured``'s
+    ``model_calls`` and ``model_rows``): it becomes the answer's leaves
+    ``$model_calls`` and ``$model_rows`` (see :mod:`.serving`)."""
     ended = out.get("ended")
     if isinstance(ended, dict):
         status, message = ended_message(ended, limit)
         return RunResult(status, message=message)
     try:
-        return _from_reply(out.get("reply"), payload, program, _measured(out), leaves)
+        result = _from_reply(out.get("reply"), payload, program, _measured(out), leaves)
+        if served and result.answer is not None:
+            result.answer.update(_usage(_measured(out)))
+        return result
     except Malformed as exc:
         return RunResult("runtime-error", message=f"the case's process sent a malformed reply ({exc}); "
                                                   "the judge does not trust it")
+
+
+def _usage(measured: dict) -> dict:
+    """The model-usage leaves from what the zygote counted (it always counts a served case)."""
+    import numpy as np
+
+    from .models import CALLS_LEAF, ROWS_LEAF
+
+    calls, rows = measured.get("model_calls"), measured.get("model_rows")
+    if type(calls) is not int or type(rows) is not int or calls < 0 or rows < 0:
+        raise Malformed("the judge's model usage is missing")
+    return {CALLS_LEAF: np.asarray(calls, dtype=np.int64), ROWS_LEAF: np.asarray(rows, dtype=np.int64)}
 
 
 def _from_reply(reply, payload, program: dict, measured: dict, leaves: set[str] | None) -> RunResult:

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cgroup, wire
+from . import cgroup, models, wire
 from ..untrusted import clean
 from .replies import Loaded, RunResult, case_result, expected_leaves, probe_loaded  # noqa: F401 - RunResult is part of this API
 
@@ -150,6 +150,21 @@ def _nbytes(value) -> int:
     if isinstance(value, (list, tuple)):
         return sum(_nbytes(v) for v in value)
     return int(getattr(value, "nbytes", 0))
+
+
+def _served(program: dict, inputs) -> bool:
+    """Do the inputs hold the judge's models (which the child then answers itself)? Said by
+    the program where the cases were built (``"models"``), else looked for."""
+    return bool(program["models"]) if "models" in program else models.has_marker(inputs)
+
+
+def _case_msg(case_id: int, program: dict, limit: float, served: bool) -> dict:
+    """A case's header; ``models`` when its inputs hold the judge's models, which the
+    child then takes out and answers itself (:mod:`.serving`)."""
+    msg = {"op": "case", "id": case_id, "program": program, "time_limit": limit}
+    if served:
+        msg["models"] = True
+    return msg
 
 
 def boot(script: str) -> str:
@@ -420,6 +435,7 @@ class Sandbox:
         only waits for it. A memory-measured case is never overlapped (the control
         group's peak would hold both), nor is one after an answer that did not come.
         """
+        served = _served(program, inputs)
         ahead, self.ahead = self.ahead, None
         if ahead is not None and (ahead[0] != case_id or ahead[2] is not program or ahead[3] is not inputs
                                   or read is not None):
@@ -441,7 +457,7 @@ class Sandbox:
             # control group: what no process maps (a memfd, a file in /tmp) counts too.
             group_base = self.group.usage() if program.get("memory") and self.group and self.group.reset_peak() else None
             try:
-                self._send({"op": "case", "id": case_id, "program": program, "time_limit": limit}, inputs)
+                self._send(_case_msg(case_id, program, limit, served), inputs)
             except (BrokenPipeError, OSError):
                 self._restart()
                 return RunResult("runtime-error", message="the child process died (did the code kill it?)")
@@ -468,14 +484,14 @@ class Sandbox:
             msg["measured"]["input_bytes"] = _nbytes(inputs)
         if read is not None:
             return read(msg, payload)
-        return case_result(msg, payload, program, limit, expected_leaves(program, inputs))
+        return case_result(msg, payload, program, limit, expected_leaves(program, inputs), served=served)
 
     def _send_ahead(self, case_id: int, program: dict, inputs: dict, time_limit: float | None) -> None:
         limit = self._limit(time_limit)
         if limit <= 0 or program.get("memory"):
             return
         try:
-            self._send({"op": "case", "id": case_id, "program": program, "time_limit": limit}, inputs)
+            self._send(_case_msg(case_id, program, limit, _served(program, inputs)), inputs)
         except OSError:
             return  # its own run finds the child gone
         self.ahead = (case_id, limit, program, inputs)  # taken only by a run of this very case

@@ -1,10 +1,12 @@
 """beam-search: the step function is the judge's small model, built from plain arrays.
 
-Each case hands ``beam_search`` a ``step`` built in the case's process from the
+Each case hands ``beam_search`` a ``step`` answered by the trusted child from the
 arrays of a tiny recurrent language model (``mhajudge.author.model``, the kind
-``recurrent`` of ``mhajudge/sandbox/models.py``): its log-probabilities depend on
-the whole prefix, so a search that mixes up its hypotheses' histories is caught.
-The reference runs on the same model, built in the judge.
+``recurrent`` of ``mhajudge/sandbox/models.py``; the case's process holds neither
+the arrays nor the counts, see ``mhajudge/sandbox/serving.py``): its
+log-probabilities depend on the whole prefix, so a search that mixes up its
+hypotheses' histories is caught. The reference runs on the same model, built in
+the judge.
 
 The check (``beam``) compares the sequences exactly and the scores at the case's
 tolerance, then reads how the search used the model (the answer's ``$model_rows``

@@ -1,8 +1,8 @@
 # mhajudge: beam-search
 # expect-verdict: wrong-answer
 # Hostile: tries to read the judge's answer through the step object, and to replace step's counters
-# (slots: no new attribute can be set, but `_counts` itself can be, and is: the counts live in
-# this process, see mhajudge/sandbox/models.py); the answer it returns is then just wrong.
+# (step is a proxy with slots and no counts: they are the trusted child's, see
+# mhajudge/sandbox/serving.py); the answer it returns is then just wrong.
 def beam_search(step, bos, eos, beam_width, max_len):
     for name in ("expected", "answer", "_expected", "__dict__"):
         assert not hasattr(step, name), name
