@@ -199,7 +199,7 @@ def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np
     try:
         start = time.perf_counter()
         case.expected = [run_reference(getattr(reference, g.call), program, inputs, poison=False)]
-        case.ref_time_s = time.perf_counter() - start
+        case.ref_time_s = None if served else time.perf_counter() - start  # served: called once, no ratio
         if kind == "call" and not served:  # the call alone, as the child times the candidate's: a median of repeats
             from .sandbox.programs import REPEAT_BUDGET_S, median_time
 
