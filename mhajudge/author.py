@@ -113,7 +113,8 @@ DRAFT_KEYS: dict[str, str] = {
     "expected": "the answer, or a list of accepted answers (default: the reference's)",
     "check": "the name of a function in CHECKS that replaces the tolerance comparison",
     "meta": "anything the check needs",
-    "times": "for steps: time each step, the least of this many rounds, into the answer's $step_times leaf",
+    "times": "true, for steps: the trusted child hands the steps over one at a time and times each "
+             "(wall clock, from outside the candidate's process) into the answer's $step_times leaf",
 }
 
 

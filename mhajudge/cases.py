@@ -18,8 +18,9 @@ call's arguments, or a *draft* dict that takes full control of a case:
 - ``check``: the name of a function in the drivers module's ``CHECKS`` used
   instead of the tolerance comparison;
 - ``meta``: anything that check needs;
-- ``times``: for ``steps``, time each step (the least of that many rounds) into
-  the answer's ``$step_times`` leaf.
+- ``times``: for ``steps``, have the trusted child hand the steps over one at a
+  time and time each (wall clock, from outside the case's process) into the
+  answer's ``$step_times`` leaf.
 
 An argument ``{"$model": {...}}`` is a function of the judge's built from arrays
 (:mod:`mhajudge.sandbox.models`), here for the reference, in the trusted child for
@@ -179,7 +180,10 @@ def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np
     if served:  # the child counts every call of the model: the candidate is called once, not timed by repeats
         program["timing"] = {"most": 1}
     if draft.get("times"):
-        program["times"] = int(draft["times"])
+        if kind != "steps" or served:
+            raise SpecError(f"reference/drivers/{problem.reference}.py: {g.generator!r} ({g.where}): 'times' is for "
+                            "a steps program without the judge's models")
+        program["times"] = True  # the child hands the steps over one at a time and times each (sandbox/serving.py)
     tolerance = g.tolerance or problem.tolerance.get(g.dtype, problem.tolerance["float64"])
     case = Case(index=index, name=name, group=g.group, fn=g.call, args=args, program=program,
                 inputs=inputs, dtype=g.dtype, expect=g.expect, tolerance=tolerance,

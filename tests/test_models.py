@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import SOLUTIONS, run_json
 from mhajudge.author import CALLS_LEAF, ROWS_LEAF, TIMES_LEAF, model
-from mhajudge.sandbox import CHILD_FILES, answers, models, programs, serving
+from mhajudge.sandbox import CHILD_FILES, answers, models, programs, serving, wire
 from mhajudge.sandbox.isolation import bwrap_problem
 from mhajudge.sandbox.replies import case_result, expected_leaves
 
@@ -142,15 +142,31 @@ def test_repeat_items_may_replace_the_positional_arguments():
     assert out == [(1, 2, 5), (3, 4, 6)]
 
 
-def test_timed_steps_take_the_least_cpu_time_of_each_step():
+def test_the_reference_is_timed_by_the_least_cpu_time_of_each_step():
     def work(n):
         return sum(i * i for i in range(n))
 
     inputs = {"args": [], "steps": [{"args": [10_000]}, {"args": [80_000]}]}
-    times = programs.time_steps(work, inputs, [], rounds=3, budget=0.0)
-    assert times.shape == (2,) and 0 < times[0] < times[1]
-    program = {"kind": "steps", "times": 3, "returns": "tokens:ids"}
-    assert TIMES_LEAF in expected_leaves(program, inputs)
+    times = programs.time_steps(work, inputs, repeats=3)
+    assert len(times) == 2 and 0 < times[0] < times[1]
+    program = {"kind": "steps", "times": True, "returns": "tokens:ids"}
+    assert TIMES_LEAF not in expected_leaves(program, inputs)   # the child's to measure, never the candidate's
+
+
+def test_step_times_come_from_what_the_child_measured():
+    program = {"kind": "steps", "times": True, "returns": "tokens:ids"}
+    inputs = {"args": [], "steps": [{"args": [1]}, {"args": [2]}]}
+    leaves = expected_leaves(program, inputs)
+    answer = {"step 0 tokens": np.zeros(1, dtype=np.int64), "step 1 tokens": np.zeros(2, dtype=np.int64)}
+    out = {"reply": {"status": "ok", "time_s": 0.01},
+           "measured": {"wall_s": 1.0, "cpu_s": 0.5, "step_times": [0.002, 0.004]}}
+    got = case_result(out, dict(answer), program, 5.0, leaves, timed=2)
+    assert got.status == "ok" and got.answer[TIMES_LEAF].tolist() == [0.002, 0.004]
+    forged = {**answer, TIMES_LEAF: np.zeros(2)}                         # the candidate's own timings
+    assert case_result(out, forged, program, 5.0, leaves, timed=2).status == "runtime-error"
+    for bad in ([0.002], [0.002, float("nan")], [0.002, -1.0], None, [1, 2]):
+        out["measured"]["step_times"] = bad
+        assert case_result(out, dict(answer), program, 5.0, leaves, timed=2).status == "runtime-error", bad
 
 
 def test_a_steps_return_needs_to_be_a_tuple_only_when_it_is_fed_back():
@@ -319,3 +335,101 @@ def test_markers_are_taken_out_of_the_inputs_with_their_vocabulary():
     assert out == {"args": [{"$served": 0, "vocab": 7}, 1, ({"$served": 1, "vocab": 3},)],
                    "kwargs": {"x": [{"$served": 2, "vocab": 5}]}}
     assert len(found) == 3 and not models.has_marker(out)
+
+
+# -- timed steps handed over by the child (serving.Driver) --------------------------------
+
+def driven(steps, case_side):
+    """A Driver for ``steps`` polled in a thread, and ``case_side(sock)`` run as the case's
+    process would run it; returns the driver once both are done."""
+    ours, theirs = socket.socketpair()
+    driver = serving.Driver(ours, steps, wire)
+    stop = threading.Event()
+
+    def poll():
+        while not stop.is_set() and not driver.closed:
+            r, w, _ = select.select([driver.sock], [driver.sock] if driver.wants_write() else [], [], 0.02)
+            if w:
+                driver.on_writable(0.0)
+            if r and not driver.closed:
+                driver.on_readable(0.0)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    serving.CHANNEL[0] = theirs
+    try:
+        case_side(theirs)
+    finally:
+        serving.CHANNEL[0] = None
+        time.sleep(0.05)
+        stop.set()
+        thread.join(2)
+    return driver
+
+
+def test_steps_are_handed_over_one_at_a_time_and_timed_from_outside():
+    seen = []
+
+    def slow_square(n, pause):
+        seen.append(n)
+        time.sleep(pause)
+        return [n * n]
+
+    steps = [{"args": [n, pause], "kwargs": {}} for n, pause in ((2, 0.0), (3, 0.05), (4, 0.0))]
+
+    def case_side(sock):
+        flatten = lambda r: answers.flatten(r, "tokens:ids")  # noqa: E731
+        results = programs.call_program(slow_square, "steps", {"steps": programs.DRIVEN},
+                                        driven=lambda fn, args: serving.driven_steps(fn, wire, flatten, args))
+        assert results == [[4], [9], [16]]
+
+    driver = driven(steps, case_side)
+    assert driver.complete and seen == [2, 3, 4]
+    assert driver.times[1] >= 0.05 > driver.times[0] and driver.times[2] < 0.05   # each step's own time
+    assert [int(v[0]) for v in driver.payload().values()] == [4, 9, 16]
+    assert sorted(driver.payload()) == ["step 0 tokens", "step 1 tokens", "step 2 tokens"]
+
+
+@pytest.mark.parametrize("send", [
+    lambda: b"not a frame at all, just bytes" * 3,
+    lambda: wire.pack({"ready": True}) + wire.pack({"step": 5}, {"tokens": np.zeros(1)}),    # out of turn
+    lambda: wire.pack({"step": 0}, {"tokens": np.zeros(1)}),                                 # never said ready
+    lambda: wire.pack({"ready": True}) + wire.pack({"step": 0}, [1, 2]),                     # not a flat answer
+    lambda: (1 << 40).to_bytes(8, "little") + b"{}",                                         # a huge header
+])
+def test_a_case_that_writes_its_own_frames_ends_the_hand_over(send):
+    def case_side(sock):
+        sock.sendall(send())
+        time.sleep(0.1)
+
+    driver = driven([{"args": [1], "kwargs": {}}], case_side)
+    assert driver.closed and not driver.complete
+
+
+def test_memo_and_look_ahead_fail_the_timed_case_on_its_growth_alone():
+    """Both files were accepted when the steps were timed by repeats in the case's process."""
+    for name in ("hostile_memo.py", "hostile_look_ahead.py"):
+        code, report = run_json("run", SOLUTIONS / "generate" / name)
+        failing = [c for c in report["cases"] if c["verdict"] != "accepted"]
+        assert code == 1 and [c["name"] for c in failing] == ["time against the length (cached vs recomputed)"], \
+            (name, failing)
+        assert "the time grows like" in failing[0]["message"], failing[0]
+
+
+def test_writing_to_the_channel_mid_steps_is_the_candidates_runtime_error(tmp_path):
+    f = tmp_path / "gen.py"
+    f.write_text((SOLUTIONS / "generate" / "correct_concat.py").read_text() + """
+import gc as _gc, socket as _socket
+_real = generate
+def generate(prompt, params, num_heads, max_new_tokens):
+    for o in _gc.get_objects():
+        if isinstance(o, _socket.socket) and max_new_tokens > 60:
+            try:
+                o.sendall(b"garbage frame")
+            except OSError:
+                pass
+    return _real(prompt, params, num_heads, max_new_tokens)
+""")
+    code, report = run_json("run", f, "--case", "time against")
+    (case,) = report["cases"]
+    assert code == 1 and case["verdict"] == "runtime-error" and "channel for timed steps" in case["message"], case

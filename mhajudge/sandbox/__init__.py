@@ -47,8 +47,11 @@ judge's built from plain arrays (:mod:`.models`). The judge then marks the case
 case's calls to them itself over a socket and counts them (:mod:`.serving`), and
 ``measured`` holds ``model_calls`` and ``model_rows``, which the judge adds to the
 answer as the leaves ``$model_calls`` and ``$model_rows``. A ``steps``
-program may set ``"times": rounds``: the child adds ``$step_times``, each step's
-least time over that many rounds (:func:`.programs.time_steps`).
+program may set ``"times": true``: the child then takes the steps out of the inputs,
+hands them to the case's process one at a time over the same socket, each after the
+last one's answer, and times each (wall clock, from outside); the answer is what came
+back for each step, and ``measured`` holds ``step_times``, which the judge adds as the
+leaf ``$step_times`` (:class:`.serving.Driver`).
 """
 
 from pathlib import Path

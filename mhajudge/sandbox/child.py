@@ -239,6 +239,8 @@ class Child:
         memory = bool(program.get("memory"))
         if msg.get("models"):
             out = self.run_served(frame, limit)
+        elif program.get("times") and program.get("kind") == "steps":
+            out = self.run_timed(frame, limit)
         elif memory or len(frame) > SPARE_FRAME_BYTES:
             _, inputs = self.wire.unpack(frame)
             out = self.forker.run(lambda: self.run_one(program, inputs), limit, baseline=memory)
@@ -261,6 +263,28 @@ class Child:
         header["program"] = {**header["program"], "timing": {"most": 1}}  # a repeat would add to the counts
         return self.forker.run_sent(self.wire.pack(header, inputs), limit, self.serve_case,
                                     server=lambda sock: programs.serving.Server(sock, markers))
+
+    def run_timed(self, frame: bytes, limit: float) -> dict:
+        """A timed steps program: its steps out of the frame, handed to the case's process
+        one at a time from here and timed here (:class:`.serving.Driver`); the answer is
+        what came back for each step, and only if every step was answered in turn."""
+        header, inputs = self.wire.unpack(frame)
+        steps, inputs["steps"] = inputs["steps"], programs.DRIVEN
+        drivers: list = []
+
+        def driver(sock):
+            drivers.append(programs.serving.Driver(sock, steps, self.wire))
+            return drivers[-1]
+
+        out = self.forker.run_sent(self.wire.pack(header, inputs), limit, self.serve_case, server=driver)
+        out.pop("payload", None)  # the case's process sends none; whatever it sent is not the answer
+        reply = out.get("reply")
+        if "ended" in out or not isinstance(reply, dict) or reply.get("status") != "ok":
+            return out
+        if not drivers or not drivers[0].complete:
+            return {"reply": None, "ended": {"status": "runtime-error", "why": "steps"}, "measured": out["measured"]}
+        out["payload"] = drivers[0].payload()
+        return out
 
     def serve_case(self, msg: dict, inputs):
         """In a spare: its case, as handed over."""
@@ -292,9 +316,9 @@ class Child:
             tracemalloc.start()
         t0 = time.perf_counter()
         try:
-            results = programs.call_program(fn, kind, inputs, self.answers.AnswerError, self.answers.describe(tree))
+            results = programs.call_program(fn, kind, inputs, self.answers.AnswerError, self.answers.describe(tree),
+                                            driven=self._driven(tree))
             elapsed = time.perf_counter() - t0
-            extra = programs.extra_leaves(fn, program, inputs, results)  # a model's usage, a steps program's times
             if self.torch is not None:
                 results = self.torch.to_numpy(results, self.answers.AnswerError)
         except self.answers.AnswerError as exc:
@@ -325,8 +349,8 @@ class Child:
             return {"status": "forbidden", "module": self.guard.attempts[0],
                     "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}, None
         try:
-            answer = programs.shape_answer(results, kind, tree, self.answers)  # copies: later calls cannot alter it
-            answer.update(extra)
+            # copies: later calls cannot alter it; a timed program's answers went over the socket as it ran
+            answer = {} if program.get("times") else programs.shape_answer(results, kind, tree, self.answers)
         except self.answers.AnswerError as exc:
             return {"status": "bad-answer", "message": str(exc)}, None
         if kind == "call" and not memory:
@@ -335,6 +359,11 @@ class Child:
             reply["time_s"] = programs.median_time(lambda: fn(*args, **kwargs), timing.get("budget", 0.02),
                                           timing.get("most", 5), first=elapsed)
         return reply, answer
+
+    def _driven(self, tree):
+        """How a case's process takes a timed program's steps from this process."""
+        flatten = lambda result: self.answers.flatten(result, tree)  # noqa: E731
+        return lambda fn, step_args: programs.serving.driven_steps(fn, self.wire, flatten, step_args)
 
     def serve(self) -> None:
         import gc

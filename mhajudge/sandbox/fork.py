@@ -118,9 +118,10 @@ class Forker:
     def run_sent(self, frame: bytes, limit: float, serve, server=None) -> dict:
         """Hand ``frame`` to the spare (forked now if there is none) and watch it as
         :meth:`run` watches its grandchild; meanwhile the next spare is forked, with
-        ``serve`` as what it runs. ``server(sock)``: what answers the case's calls to
-        the judge's models on our end of the spare's socket (a :class:`.serving.Server`);
-        what it counted is added to ``measured`` (``model_calls``, ``model_rows``).
+        ``serve`` as what it runs. ``server(sock)``: what serves the case's process on
+        our end of the spare's socket (a :class:`.serving.Server` for the judge's models,
+        a :class:`.serving.Driver` for timed steps); what it measured is added to
+        ``measured`` (``model_calls`` and ``model_rows``, or ``step_times``).
 
         The next spare lives while this case's candidate code runs, but was forked
         after it: it shares no pipe with it and, like every process here, is not
@@ -150,7 +151,7 @@ class Forker:
             return self._watch(r, pid, marker, start, limit, measured, served)
         finally:
             if served is not None:
-                measured["model_calls"], measured["model_rows"] = served.usage()["calls"], served.usage()["rows"]
+                measured.update(served.measured())
                 served.close()
 
     def spare_died(self) -> bool:

@@ -36,7 +36,7 @@ except ImportError:  # in the child, loaded by path beside this file
 models = serving.models
 
 PEAK_LEAF = "$peak_bytes"  # the answer leaf a memory-bound check reads (the judge fills it)
-TIMES_LEAF = "$step_times"  # per-call times of a timed steps program (see time_steps)
+TIMES_LEAF = "$step_times"  # per-step times of a timed steps program, the child's (see serving.Driver)
 _clock = time.perf_counter  # taken before any candidate code can replace time.perf_counter
 _cpu_clock = time.process_time  # the CPU time of this process: what a busy machine's other work does not inflate
 
@@ -140,8 +140,13 @@ def poison_free_memory(fill: float = float("nan")) -> None:
         del held
 
 
-def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="") -> list:
-    """Call ``fn`` as the program says; the raw return value of each call."""
+DRIVEN = "$driven"  # a timed steps program's "steps" in the case's process: the child hands them over
+
+
+def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="", driven=None) -> list:
+    """Call ``fn`` as the program says; the raw return value of each call. A timed steps
+    program's steps (``inputs["steps"] == DRIVEN``) come from ``driven(fn, step_args)``
+    (the child hands them over one at a time, :func:`.serving.driven_steps`)."""
     args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})
     if kind == "call":
         return [fn(*args, **kwargs)]
@@ -149,69 +154,41 @@ def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="
         return [fn(*extra.get("$args", args), **{**kwargs, **{k: v for k, v in extra.items() if k != "$args"}})
                 for extra in inputs["vary"]]
     if kind == "steps":
-        results, prev = [], None
-        for step in inputs["steps"]:
+        def step_args(step, k, prev):
             feeds = any(isinstance(a, dict) and "$prev" in a for a in step["args"])
             if feeds and not isinstance(prev, (tuple, list)):  # only a return fed back must be a tuple
-                raise answer_error(f"step {len(results) - 1} returned a {type(prev).__name__}, "
-                                   f"expected a tuple {describe}")
-            step_args = [prev[a["$prev"]] if isinstance(a, dict) and "$prev" in a else a
-                         for a in step["args"]]
-            prev = fn(*step_args, **step.get("kwargs", {}))
+                raise answer_error(f"step {k - 1} returned a {type(prev).__name__}, expected a tuple {describe}")
+            return [prev[a["$prev"]] if isinstance(a, dict) and "$prev" in a else a for a in step["args"]]
+
+        if inputs["steps"] == DRIVEN:
+            return driven(fn, step_args)
+        results, prev = [], None
+        for step in inputs["steps"]:
+            prev = fn(*step_args(step, len(results), prev), **step.get("kwargs", {}))
             results.append(prev)
         return results
     raise ValueError(f"unknown program kind {kind!r}")
 
 
-def extra_leaves(fn, program: dict, inputs: dict, results: list) -> dict:
-    """Leaves the child adds to the candidate's answer (see :func:`extra_leaf_names`):
-    for a steps program with ``"times": rounds``, the per-step times
-    (:func:`time_steps`). (A model's usage is not among them: the child counts it,
-    outside the case's process, see :mod:`.serving`.)"""
-    extra = {}
-    if program.get("kind") == "steps" and program.get("times"):
-        extra[TIMES_LEAF] = time_steps(fn, inputs, results, program["times"])
-    return extra
-
-
-def extra_leaf_names(program: dict, inputs: dict) -> set[str]:
-    """The names :func:`extra_leaves` adds for this program and these (wire) inputs."""
-    if program.get("kind") == "steps" and program.get("times"):
-        return {TIMES_LEAF}
-    return set()
-
-
-STEPS_BUDGET_S = 0.5  # a timed steps program keeps adding rounds until this long has passed
-
-
-def time_steps(fn, inputs: dict, results: list, rounds: int, budget: float = STEPS_BUDGET_S, most: int = 50):
-    """Per-step times of a ``steps`` program, the least of at least ``rounds`` timings of
-    each, more rounds (up to ``most``) until ``budget`` seconds have passed (every round
-    calls every step once, in order, so the timings of each step are spread over the
-    whole window: a slow spell of a busy machine cannot cover all of them, and the
-    least time is the steady one). Times are this process's CPU time
-    (``time.process_time``), which other processes competing for the cores do not
-    inflate, as they inflate wall time (the child runs one BLAS thread; work a
-    candidate hands to another process is not counted, which only flatters its own
-    timing, never its answer). A step's
-    ``$prev`` arguments are the first run's ``results``. Returns a float64 array
-    (the answer's :data:`TIMES_LEAF`). The judge times the reference with this same
-    function, at the time it checks the candidate's."""
-    import numpy as np
-
-    calls = []
-    for k, step in enumerate(inputs["steps"]):
-        args = [results[k - 1][a["$prev"]] if isinstance(a, dict) and "$prev" in a else a for a in step["args"]]
+def time_steps(fn, inputs: dict, repeats: int = 3) -> list[float]:
+    """Each step of a ``steps`` program timed in this process: the least CPU time
+    (``time.process_time``, which other work on a busy machine does not inflate) over
+    ``repeats`` calls, made round by round so a slow spell cannot cover all of one
+    step's. The judge times the reference with this, at the time it checks the
+    candidate's, whose steps the child timed from outside (:class:`.serving.Driver`).
+    A step's ``$prev`` arguments are the previous step's return in the first round."""
+    calls, prev = [], None
+    for step in inputs["steps"]:
+        args = [prev[a["$prev"]] if isinstance(a, dict) and "$prev" in a else a for a in step["args"]]
         calls.append((args, step.get("kwargs", {})))
+        prev = fn(*args, **step.get("kwargs", {}))
     best = [float("inf")] * len(calls)
-    start_all, done = _clock(), 0
-    while done < max(1, int(rounds)) or (_clock() - start_all < budget and done < most):
-        done += 1
+    for _ in range(max(1, int(repeats))):
         for k, (args, kwargs) in enumerate(calls):
             start = _cpu_clock()
             fn(*args, **kwargs)
             best[k] = min(best[k], _cpu_clock() - start)
-    return np.asarray(best, dtype=np.float64)
+    return best
 
 
 REPEAT_BUDGET_S = 0.02  # a call quicker than this is timed as the median of repeats

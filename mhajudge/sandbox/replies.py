@@ -30,6 +30,7 @@ LOAD_VERDICTS = ("load-error", "forbidden", "memory-limit")
 BUILTIN_EXCEPTIONS = frozenset(n for n, c in vars(builtins).items() if isinstance(c, type) and issubclass(c, BaseException))
 MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 PEAK_LEAF = "$peak_bytes"  # the answer leaf a memory-bound check reads (see mhajudge.sandbox)
+TIMES_LEAF = "$step_times"  # as programs.TIMES_LEAF: a timed program's step times, the zygote's
 MAX_LEAVES = 4096
 SLACK_CPU_S = 0.005  # CPU time of a case's process beyond an empty fork's not spent in the calls (import, copying; ~3 ms measured)
 
@@ -94,6 +95,9 @@ def ended_message(ended: dict, limit: float) -> tuple[str, str]:
     if ended.get("why") == "fork":
         return "runtime-error", ("the case's process could not be started: the submission's processes "
                                  "reached their limit (is the code starting processes or threads?)")
+    if ended.get("why") == "steps":
+        return "runtime-error", ("the case's process did not answer its timed steps one at a time, as the judge "
+                                 "handed them over (was the judge's channel written to?)")
     if ended.get("why") == "flood":
         return "runtime-error", "the process wrote hundreds of MiB to the judge's channel without a valid answer"
     return "runtime-error", f"the answer could not be read back: {clean(ended.get('error', ''), 300)}"
@@ -151,22 +155,23 @@ def honest_peak(claimed: int | None, measured: dict, answer_bytes: int) -> int:
 def expected_leaves(program: dict, inputs: dict) -> set[str]:
     """The names of the parts an honest answer to ``program`` has (see :mod:`.programs`)."""
     from .answers import leaves
-    from .programs import extra_leaf_names, step_leaf
+    from .programs import step_leaf
 
     names = leaves(program["returns"])
     if program.get("kind") == "steps":
-        return {step_leaf(k, n) for k in range(len(inputs.get("steps", []))) for n in names} | \
-            extra_leaf_names(program, inputs)
-    return set(names) | extra_leaf_names(program, inputs)
+        return {step_leaf(k, n) for k in range(len(inputs.get("steps", []))) for n in names}
+    return set(names)
 
 
 def case_result(out: dict, payload, program: dict, limit: float, leaves: set[str] | None = None,
-                served: bool = False) -> RunResult:
+                served: bool = False, timed: int | None = None) -> RunResult:
     """The :class:`RunResult` of one case from the zygote's relay ``out``; ``leaves``:
     the parts an honest answer has (none missing, none more). ``served``: the inputs
     held the judge's models, whose usage the zygote counted (``measured``'s
     ``model_calls`` and ``model_rows``): it becomes the answer's leaves
-    ``$model_calls`` and ``$model_rows`` (see :mod:`.serving`)."""
+    ``$model_calls`` and ``$model_rows``. ``timed``: the number of steps of a timed
+    program, which the zygote timed (``measured``'s ``step_times``): the answer's
+    ``$step_times`` leaf (see :mod:`.serving`)."""
     ended = out.get("ended")
     if isinstance(ended, dict):
         status, message = ended_message(ended, limit)
@@ -175,6 +180,8 @@ def case_result(out: dict, payload, program: dict, limit: float, leaves: set[str
         result = _from_reply(out.get("reply"), payload, program, _measured(out), leaves)
         if served and result.answer is not None:
             result.answer.update(_usage(_measured(out)))
+        if timed is not None and result.answer is not None:
+            result.answer[TIMES_LEAF] = _step_times(_measured(out), timed)
         return result
     except Malformed as exc:
         return RunResult("runtime-error", message=f"the case's process sent a malformed reply ({exc}); "
@@ -191,6 +198,18 @@ def _usage(measured: dict) -> dict:
     if type(calls) is not int or type(rows) is not int or calls < 0 or rows < 0:
         raise Malformed("the judge's model usage is missing")
     return {CALLS_LEAF: np.asarray(calls, dtype=np.int64), ROWS_LEAF: np.asarray(rows, dtype=np.int64)}
+
+
+def _step_times(measured: dict, steps: int):
+    """The ``$step_times`` leaf from the zygote's timing of each step (it always times a
+    timed program whose every step was answered)."""
+    import numpy as np
+
+    times = measured.get("step_times")
+    if (not isinstance(times, list) or len(times) != steps
+            or not all(type(t) is float and math.isfinite(t) and t >= 0 for t in times)):
+        raise Malformed("the judge's timings of the steps are missing")
+    return np.asarray(times, dtype=np.float64)
 
 
 def _from_reply(reply, payload, program: dict, measured: dict, leaves: set[str] | None) -> RunResult:

@@ -484,7 +484,8 @@ class Sandbox:
             msg["measured"]["input_bytes"] = _nbytes(inputs)
         if read is not None:
             return read(msg, payload)
-        return case_result(msg, payload, program, limit, expected_leaves(program, inputs), served=served)
+        timed = len(inputs["steps"]) if program.get("times") and program.get("kind") == "steps" else None
+        return case_result(msg, payload, program, limit, expected_leaves(program, inputs), served=served, timed=timed)
 
     def _send_ahead(self, case_id: int, program: dict, inputs: dict, time_limit: float | None) -> None:
         limit = self._limit(time_limit)

@@ -1,5 +1,7 @@
-"""The judge's models answered from the trusted child: a case's calls go over a socket.
+"""What the trusted child serves a case's process over its socket: the judge's
+models, and the steps of a timed program.
 
+**Models.**
 A problem that hands the candidate a function of the judge's (beam search's
 ``step``, :mod:`.models`) also judges how it was used: how many prefixes a search
 asked for. Counted in the candidate's process, that count was the candidate's to
@@ -26,6 +28,23 @@ Request: ``b"STEP"``, the model's index, the number of prefixes and of tokens
 Reply: ``b"LOGP"``, a kind (0 the ``(n, V)`` float64 array follows; 1 a
 ``TypeError``, 2 a ``ValueError`` message follows, UTF-8) and the body's length
 (``<4sBQ``).
+
+**Timed steps.** generate's check of efficiency fits how the time of a generation
+grows with its length. Timed in the case's process, repeating each call, that was
+the candidate's to bend: a memo of its answers made the repeats free, and any
+timing there can be forged with the reply. So the child takes a timed ``steps``
+program's steps out of the inputs (:class:`Driver`) and hands them to the case's
+process one at a time, each only after the answer to the last one came back over
+the socket, and times each itself (wall clock, from handing the step over to having
+its answer; :func:`driven_steps` is the case's side). Every step is a distinct call
+(the generator draws a new prompt for each) and every answer is checked: no work
+can be done ahead for a step not yet seen, or left for later once its answer is
+given. The answers the judge checks are the ones that came over the socket, and the
+times (``measured``'s ``step_times``) become the answer's ``$step_times`` leaf.
+Frames here are :mod:`.wire` frames: the case's process says ``{"ready": true}``
+once it has imported the candidate; the child sends ``{"step": k}`` with that step's
+``{args, kwargs}``, and ``{"step": null}`` after the last; the case's process
+answers each step with ``{"step": k}`` and that step's flat answer.
 
 Standard library and NumPy only: the child loads this file by path.
 """
@@ -72,48 +91,80 @@ def strip(value, found: list):
     return value
 
 
-class Server:
-    """The child's end of one case's socket: reads its requests, answers them with the
-    models built from the case's markers, and counts what was asked (calls, prefixes)."""
+class _Channel:
+    """The child's end of a case's socket: what came in (``inbox``), what is yet to go
+    out (``outbox``), polled by the child's watch (``wants_write``, ``on_readable``,
+    ``on_writable``); closed for good on anything malformed, or when the case hangs up."""
 
-    def __init__(self, sock: socket.socket, markers: list):
+    def __init__(self, sock: socket.socket):
         self.sock = sock
         self.sock.setblocking(False)
-        self.models = [models.build(m) for m in markers]
         self.inbox = bytearray()
         self.outbox = bytearray()
-        self.closed = False  # a malformed request, or the case's process hung up
-
-    def usage(self) -> dict:
-        return {"calls": sum(m.usage()[0] for m in self.models), "rows": sum(m.usage()[1] for m in self.models)}
+        self.closed = False
 
     def wants_write(self) -> bool:
         return bool(self.outbox) and not self.closed
 
-    def on_readable(self, deadline: float) -> None:
-        """Read what came; answer each whole request (none while a reply is still unsent)."""
+    def _receive(self) -> bool:
+        """Read what came into ``inbox``; False if nothing more will."""
         try:
             chunk = self.sock.recv(1 << 20)
         except (BlockingIOError, InterruptedError):
-            return
+            return not self.closed
         except OSError:
             chunk = b""
         if not chunk:
             self.close()
-            return
+            return False
         self.inbox += chunk
-        while not self.closed and not self.outbox and self._answer_one(deadline):
-            pass
+        return True
 
-    def on_writable(self, deadline: float) -> None:
+    def _send(self) -> None:
         try:
-            sent = self.sock.send(self.outbox)
+            del self.outbox[:self.sock.send(self.outbox)]
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             self.close()
-            return
-        del self.outbox[:sent]
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.outbox.clear()
+            self.inbox.clear()
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+
+class Server(_Channel):
+    """The child's end of one case's socket: reads its requests, answers them with the
+    models built from the case's markers, and counts what was asked (calls, prefixes)."""
+
+    def __init__(self, sock: socket.socket, markers: list):
+        super().__init__(sock)
+        self.models = [models.build(m) for m in markers]
+
+    def usage(self) -> dict:
+        return {"calls": sum(m.usage()[0] for m in self.models), "rows": sum(m.usage()[1] for m in self.models)}
+
+    def measured(self) -> dict:
+        """What goes into the case's ``measured``: the counts."""
+        usage = self.usage()
+        return {"model_calls": usage["calls"], "model_rows": usage["rows"]}
+
+    def on_readable(self, deadline: float) -> None:
+        """Read what came; answer each whole request (none while a reply is still unsent)."""
+        if self._receive():
+            self._answer_all(deadline)
+
+    def on_writable(self, deadline: float) -> None:
+        self._send()
+        self._answer_all(deadline)
+
+    def _answer_all(self, deadline: float) -> None:
         while not self.closed and not self.outbox and self._answer_one(deadline):
             pass
 
@@ -153,18 +204,128 @@ class Server:
         self.outbox += REPLY.pack(b"LOGP", kind, len(data)) + data
         return True
 
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            self.outbox.clear()
-            self.inbox.clear()
-            try:
-                self.sock.close()
-            except OSError:
-                pass
+
+MAX_STEP_ANSWER = 64 << 20  # bytes of one step's answer frame: far more than a generation's tokens
 
 
-# -- in the case's process: the function the candidate calls ------------------------
+class Driver(_Channel):
+    """The child's end of a timed ``steps`` program: hands the steps over one at a time
+    and times each, from handing it over to having its answer (see the module docstring).
+    Polled like :class:`Server` by the child's watch over the case."""
+
+    def __init__(self, sock: socket.socket, steps: list, wire):
+        import time
+
+        super().__init__(sock)
+        self.steps, self.wire = steps, wire
+        self.clock = time.perf_counter
+        self.ready = False
+        self.given = 0            # steps handed over
+        self.started = None       # when the step now outstanding was handed over
+        self.times: list[float] = []
+        self.answers: list[dict] = []
+
+    @property
+    def complete(self) -> bool:
+        """Every step was answered, in turn."""
+        return len(self.answers) == len(self.steps)
+
+    def measured(self) -> dict:
+        return {"step_times": list(self.times)}
+
+    def payload(self) -> dict:
+        """The answers as a steps program's leaves (``step {k} {leaf}``)."""
+        return {f"step {k} {name}": value for k, answer in enumerate(self.answers) for name, value in answer.items()}
+
+    def on_writable(self, deadline: float) -> None:
+        self._send()
+
+    def on_readable(self, deadline: float) -> None:
+        if not self._receive():
+            return
+        while not self.closed:
+            if len(self.inbox) >= 8 and int.from_bytes(self.inbox[:8], "little") > self.wire.MAX_HEADER:
+                self.close()  # not a frame of ours
+                return
+            size = self.wire.frame_size(self.inbox)
+            if size is not None and size > MAX_STEP_ANSWER:
+                self.close()
+                return
+            if size is None or len(self.inbox) < size:
+                if len(self.inbox) > MAX_STEP_ANSWER:
+                    self.close()
+                return
+            frame = bytes(self.inbox[:size])
+            del self.inbox[:size]
+            self._take(frame)
+
+    def _take(self, frame: bytes) -> None:
+        import numpy as np
+
+        now = self.clock()
+        try:
+            msg, payload = self.wire.unpack(frame)
+        except Exception:  # noqa: BLE001 - a malformed frame: the service ends
+            self.close()
+            return
+        if not self.ready:
+            if msg != {"ready": True}:
+                self.close()
+                return
+            self.ready = True
+        elif (self.started is None or msg != {"step": len(self.answers)} or not isinstance(payload, dict)
+              or not all(isinstance(k, str) and type(v) is np.ndarray for k, v in payload.items())):
+            self.close()  # out of turn, or not a flat answer
+            return
+        else:
+            self.times.append(now - self.started)
+            self.answers.append(payload)
+        self._give_next()
+
+    def _give_next(self) -> None:
+        if self.given < len(self.steps):
+            self.outbox += self.wire.pack({"step": self.given}, self.steps[self.given])
+            self.given += 1
+            self.started = self.clock()
+        else:
+            self.outbox += self.wire.pack({"step": None})
+            self.started = None
+        self._send()
+
+
+# -- in the case's process: the function the candidate calls, the steps it is given ------
+
+def driven_steps(fn, wire, flatten, step_args) -> list:
+    """In the case's process: the steps of a timed program as the child hands them over
+    (see :class:`Driver`); each answer (``flatten(result)``) goes back before the next
+    step comes. ``step_args(step, k, prev)``: a step's positional arguments. Returns
+    the raw results, as :func:`.programs.call_program` does."""
+    sock = CHANNEL[0]
+    if sock is None:
+        raise RuntimeError("the judge's timed steps are not available in this process")
+    results: list = []
+    try:
+        sock.sendall(wire.pack({"ready": True}))
+        while True:
+            msg, step = _read_frame(sock, wire)
+            if msg.get("step") is None:
+                return results
+            prev = results[-1] if results else None
+            result = fn(*step_args(step, len(results), prev), **step.get("kwargs", {}))
+            results.append(result)
+            sock.sendall(wire.pack({"step": len(results) - 1}, flatten(result)))
+    except OSError:
+        raise RuntimeError("the judge's channel for timed steps closed (was it written to?)") from None
+
+
+def _read_frame(sock, wire):
+    head = _read(sock, 8)
+    (size,) = struct.unpack("<Q", head)
+    if size > wire.MAX_HEADER:
+        raise ConnectionError("not the judge's frame")
+    header = _read(sock, size)
+    total = wire.frame_size(head + header)
+    return wire.unpack(head + header + _read(sock, total - 8 - size))
 
 class Proxy:
     """``step(prefixes) -> (n, V)``, answered by the child: see the module docstring."""
