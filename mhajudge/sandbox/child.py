@@ -305,8 +305,7 @@ class Child:
         kind = program.get("kind", "call")
         memory = bool(program.get("memory"))
         if self.torch is not None:
-            params = next((ep["params"] for ep in self.entry_points if ep["name"] == program["fn"]), [])
-            inputs = self.torch.call_inputs(inputs, params)
+            inputs = self.torch.call_inputs(inputs, self._params(program["fn"]))
         inputs = programs.with_generators(inputs)
         if kind != "repeat":  # np.empty read before written shows NaN, whatever the heap's history
             programs.poison_free_memory()
@@ -317,7 +316,7 @@ class Child:
         t0 = time.perf_counter()
         try:
             results = programs.call_program(fn, kind, inputs, self.answers.AnswerError, self.answers.describe(tree),
-                                            driven=self._driven(tree))
+                                            driven=self._driven(tree, self._params(program["fn"])))
             elapsed = time.perf_counter() - t0
             if self.torch is not None:
                 results = self.torch.to_numpy(results, self.answers.AnswerError)
@@ -360,10 +359,22 @@ class Child:
                                           timing.get("most", 5), first=elapsed)
         return reply, answer
 
-    def _driven(self, tree):
-        """How a case's process takes a timed program's steps from this process."""
-        flatten = lambda result: self.answers.flatten(result, tree)  # noqa: E731
-        return lambda fn, step_args: programs.serving.driven_steps(fn, self.wire, flatten, step_args)
+    def _params(self, fn: str) -> list[str]:
+        return next((ep["params"] for ep in self.entry_points if ep["name"] == fn), [])
+
+    def _driven(self, tree, params: list[str]):
+        """How a case's process takes a timed program's steps from this process (on the
+        torch track, each step's inputs as tensors and its answer back as arrays)."""
+        torch, error = self.torch, self.answers.AnswerError
+
+        def flatten(result):
+            return self.answers.flatten(torch.to_numpy(result, error) if torch is not None else result, tree)
+
+        def convert(step):
+            return step if torch is None else torch.call_inputs(
+                {"args": step.get("args", []), "kwargs": step.get("kwargs", {})}, params)
+
+        return lambda fn, step_args: programs.serving.driven_steps(fn, self.wire, flatten, step_args, convert)
 
     def serve(self) -> None:
         import gc

@@ -295,11 +295,12 @@ class Driver(_Channel):
 
 # -- in the case's process: the function the candidate calls, the steps it is given ------
 
-def driven_steps(fn, wire, flatten, step_args) -> list:
+def driven_steps(fn, wire, flatten, step_args, convert=lambda step: step) -> list:
     """In the case's process: the steps of a timed program as the child hands them over
     (see :class:`Driver`); each answer (``flatten(result)``) goes back before the next
-    step comes. ``step_args(step, k, prev)``: a step's positional arguments. Returns
-    the raw results, as :func:`.programs.call_program` does."""
+    step comes. ``convert(step)``: the step's inputs as the track hands them in;
+    ``step_args(step, k, prev)``: its positional arguments. Returns the raw results, as
+    :func:`.programs.call_program` does."""
     sock = CHANNEL[0]
     if sock is None:
         raise RuntimeError("the judge's timed steps are not available in this process")
@@ -310,7 +311,7 @@ def driven_steps(fn, wire, flatten, step_args) -> list:
             msg, step = _read_frame(sock, wire)
             if msg.get("step") is None:
                 return results
-            prev = results[-1] if results else None
+            prev, step = (results[-1] if results else None), convert(step)
             result = fn(*step_args(step, len(results), prev), **step.get("kwargs", {}))
             results.append(result)
             sock.sendall(wire.pack({"step": len(results) - 1}, flatten(result)))

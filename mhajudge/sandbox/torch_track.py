@@ -377,7 +377,7 @@ def call_inputs(inputs: dict, params: list[str]) -> dict:
     out["args"], out["kwargs"] = masks(list(inputs.get("args", [])), dict(inputs.get("kwargs", {})))
     if "vary" in inputs:
         out["vary"] = [masks([], dict(v))[1] for v in inputs["vary"]]
-    if "steps" in inputs:
+    if isinstance(inputs.get("steps"), list):  # not a timed program's (the child hands those over one by one)
         out["steps"] = [dict(st, **dict(zip(("args", "kwargs"), masks(list(st.get("args", [])),
                                                                        dict(st.get("kwargs", {}))))))
                         for st in inputs["steps"]]
