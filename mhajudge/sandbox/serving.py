@@ -205,7 +205,8 @@ class Server(_Channel):
         return True
 
 
-MAX_STEP_ANSWER = 64 << 20  # bytes of one step's answer frame: far more than a generation's tokens
+MAX_STEP_ANSWER = 64 << 20   # bytes of one step's answer frame: far more than a generation's tokens
+MAX_STEP_ANSWERS = 320 << 20  # bytes of all of them: what the child holds for the case (as fork.FRAME_CAP)
 
 
 class Driver(_Channel):
@@ -224,6 +225,7 @@ class Driver(_Channel):
         self.started = None       # when the step now outstanding was handed over
         self.times: list[float] = []
         self.answers: list[dict] = []
+        self.taken = 0            # bytes of the answers so far
 
     @property
     def complete(self) -> bool:
@@ -254,6 +256,10 @@ class Driver(_Channel):
             if size is None or len(self.inbox) < size:
                 if len(self.inbox) > MAX_STEP_ANSWER:
                     self.close()
+                return
+            self.taken += size
+            if self.taken > MAX_STEP_ANSWERS:
+                self.close()
                 return
             frame = bytes(self.inbox[:size])
             del self.inbox[:size]
