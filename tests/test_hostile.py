@@ -896,12 +896,17 @@ def test_a_case_that_kills_the_next_cases_process_fails_only_itself(tmp_path, mo
 def test_every_case_process_holds_only_its_own_pipe(tmp_path, mode):
     """A spare forked while a case runs must not keep that case's pipe (nor the judge's):
     every case's process, forked ahead or not, sees the same few descriptors."""
-    body = CORRECT.replace("    s = Q @", "    raise ValueError('fds ' + ' '.join(sorted(os.listdir('/proc/self/fd'))))\n"
+    body = CORRECT.replace("    s = Q @", "    raise ValueError('fds ' + ' '.join(sorted(os.listdir('/proc/self/fd'))) + "
+                                          "' sockets ' + str(sum(_is_socket(f) for f in os.listdir('/proc/self/fd'))))\n"
                                           "    s = Q @")
+    body += ("\ndef _is_socket(fd):\n    try:\n        return os.readlink('/proc/self/fd/' + fd).startswith('socket:')\n"
+             "    except OSError:\n        return False\n")
     code, report = judge_json(tmp_path, mode, body, time_limit=5)
-    seen = [c["message"].partition("fds ")[2].partition(" (")[0].split() for c in report["cases"]]
+    seen = [c["message"].partition("fds ")[2].partition(" sockets")[0].split() for c in report["cases"]]
+    sockets = {c["message"].partition(" sockets ")[2][:1] for c in report["cases"]}
     counts = {len(fds) for fds in seen}  # the numbers differ (pipes made in another order), not how many
-    assert len(seen) > 3 and counts == {5}, seen  # stdin, stdout, stderr, its answer pipe, and listdir's own
+    # stdin, stdout, stderr, its answer pipe, its socket to the child (serving.py), and listdir's own
+    assert len(seen) > 3 and counts == {6} and sockets == {"1"}, (seen, sockets)
 
 
 KV_CORRECT = (pathlib.Path(__file__).parents[1] / "reference" / "solutions" / "kv-cache" / "correct_concat.py").read_text()

@@ -18,6 +18,7 @@ import sys
 import time
 
 FRAME_CAP = 320 << 20  # bytes read from one case before it is stopped: more than any answer the judge takes
+STARTED = b"\x06"  # what a spare writes once it has its case's frame, before any candidate code
 
 
 class Forker:
@@ -107,6 +108,7 @@ class Forker:
                 self.prepare()
                 frame = _read_all(cr)
                 os.close(cr)
+                os.write(w, STARTED)  # it has its case: from here on, candidate code may run
             except BaseException:  # noqa: BLE001 - not given a case (dropped, or the child is gone)
                 os._exit(0)
             self._answer(w, marker, lambda: serve(*self.wire.unpack(frame)))
@@ -115,7 +117,7 @@ class Forker:
         theirs.close()
         self.spare = (pid, cw, r, marker, ours)
 
-    def run_sent(self, frame: bytes, limit: float, serve, server=None) -> dict:
+    def run_sent(self, frame: bytes, limit: float, serve, server=None, retry: bool = True) -> dict:
         """Hand ``frame`` to the spare (forked now if there is none) and watch it as
         :meth:`run` watches its grandchild; meanwhile the next spare is forked, with
         ``serve`` as what it runs. ``server(sock)``: what serves the case's process on
@@ -136,7 +138,24 @@ class Forker:
             return _not_forked(measured)
         pid, cw, r, marker, sock = self.spare
         self.spare = None
+        if retry and server is None:
+            # A spare killed just before it had its case (by the case before, as it ended: the
+            # kill can land after the check above) costs that case nothing: it runs again, on the
+            # spare forked meanwhile. Not a case with the judge's models or timed steps: a spare
+            # forked once its frame is here could find what the frame holds (see serving.py).
+            out = self._run_spare(pid, cw, r, marker, sock, frame, limit, serve, measured, None)
+            if not (out.get("ended") or {}).get("unstarted"):
+                return out
+            if self.spare is None or self.spare_died():
+                self.fork_spare(serve)
+            if self.spare is None:
+                return out
+            pid, cw, r, marker, sock = self.spare
+            self.spare = None
         served = server(sock) if server is not None else None
+        return self._run_spare(pid, cw, r, marker, sock, frame, limit, serve, measured, served)
+
+    def _run_spare(self, pid, cw, r, marker, sock, frame, limit, serve, measured, served) -> dict:
         if served is None:
             sock.close()
         start = time.perf_counter()
@@ -280,6 +299,8 @@ class Forker:
                 out["ended"] = {"status": "signal", "signal": os.WTERMSIG(status)}
             else:
                 out["ended"] = {"status": "exited", "code": os.WEXITSTATUS(status)}
+            if not found.data:  # a spare says STARTED once it has its case: this one never had it
+                out["ended"]["unstarted"] = True
         return out
 
 def _not_forked(measured: dict) -> dict:
