@@ -81,6 +81,20 @@ def _emit_grade(result: dict, format: Format, csv_path: Optional[Path], output: 
 
 @app.command()
 @guard
+def _stopped_by_ctrl_c() -> None:
+    """Ctrl-C in grade: every sandbox is closed (grading.grade did it); exit now, not once
+    each worker thread has seen its closed sandbox (on a loaded machine that took over 30 s)."""
+    import os
+    import sys
+
+    try:
+        sys.stderr.write("mhajudge: stopped (Ctrl-C); every sandbox was closed, nothing more is judged\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(130)
+
+
 def grade(
     folder: Path = typer.Argument(..., metavar="DIR", help="a folder of submissions: .py files, or folders holding one"),
     problem: str = typer.Option(..., "--problem", "-p", metavar="ID", help="the problem every submission solves"),
@@ -160,9 +174,13 @@ def grade(
         from ..sandbox.runner import Limits
 
         limits = Limits(case_time_s=positive(time_limit, "--time-limit"))
-        result = grade_all(folder, problem, jobs=jobs or None, shard=parse_shard(shard), progress=progress,
-                           limits=limits, isolate=isolation_choice(isolate, grading=True), only=case,
-                           exitfirst=exitfirst, similarity=similarity_threshold)
+        try:
+            result = grade_all(folder, problem, jobs=jobs or None, shard=parse_shard(shard), progress=progress,
+                               limits=limits, isolate=isolation_choice(isolate, grading=True), only=case,
+                               exitfirst=exitfirst, similarity=similarity_threshold)
+        except KeyboardInterrupt:
+            stop()
+            _stopped_by_ctrl_c()
     finally:
         stop()
     _emit_grade(result, format, csv_path, output, max_score, visibility)
