@@ -850,6 +850,9 @@ def test_stopping_grade_leaves_nothing_and_judges_nothing_more(tmp_path, sig):
     proc.send_signal(sig)
     proc.wait(timeout=30)
     assert time.perf_counter() - start < 10, "grade went on judging the queued submissions"
+    err = proc.stderr.read().decode()
+    assert proc.returncode == 128 + sig, (proc.returncode, err)  # stopped by the signal, not an early exit
+    assert "every sandbox was closed" in err, err
     time.sleep(0.5)
     assert list(tmp.iterdir()) == [], "a folder was left behind"
 

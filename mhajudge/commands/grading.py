@@ -79,8 +79,6 @@ def _emit_grade(result: dict, format: Format, csv_path: Optional[Path], output: 
         raise JudgeError(f"cannot write {exc.filename}: {exc.strerror}") from None
 
 
-@app.command()
-@guard
 def _stopped_by_ctrl_c() -> None:
     """Ctrl-C in grade: every sandbox is closed (grading.grade did it); exit now, not once
     each worker thread has seen its closed sandbox (on a loaded machine that took over 30 s)."""
@@ -95,6 +93,8 @@ def _stopped_by_ctrl_c() -> None:
     os._exit(130)
 
 
+@app.command()
+@guard
 def grade(
     folder: Path = typer.Argument(..., metavar="DIR", help="a folder of submissions: .py files, or folders holding one"),
     problem: str = typer.Option(..., "--problem", "-p", metavar="ID", help="the problem every submission solves"),
