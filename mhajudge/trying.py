@@ -7,6 +7,13 @@ which hands back plain arrays through an ``.npz``; then the candidate runs in it
 sandbox like any case, the reference in the judge, and the two answers are compared
 with the problem's tolerances. Nothing hidden is involved.
 
+A parameter that is a dict of arrays (generate's ``params``) is a dict in the ``.py``
+file, and keys ``params/embed``, ``params/pos``, ... in an ``.npz``. A parameter that
+is a function of the judge's (beam-search's ``step``) is given as the arrays of its
+model: ``step = dict(embed=(V, D), W_h=(D, D), W_out=(D, V), bias=(V,))``, the
+recurrent model of ``mhajudge/sandbox/models.py``, which the judge then builds and
+answers the candidate's calls to, as in a case.
+
     from mhajudge.trying import try_inputs
     outcome = try_inputs("attn.py", "sdpa", "my_inputs.npz")
 """
@@ -27,8 +34,25 @@ import runpy, sys
 import numpy as np
 names = sys.argv[2].split(",")
 found = runpy.run_path(sys.argv[1])
-np.savez(sys.argv[3], **{n: np.asarray(found[n]) for n in names if n in found})
+out = {}
+for n in names:
+    if n not in found:
+        continue
+    v = found[n]
+    if isinstance(v, dict):  # a dict of arrays: one key each, name/key
+        for k, item in v.items():
+            out[f"{n}/{k}"] = np.asarray(item)
+    elif callable(v):
+        sys.exit(f"{n} is a function; the judge cannot take a function from you (see mhajudge try --help)")
+    else:
+        out[n] = np.asarray(v)
+for k, a in out.items():
+    if a.dtype.kind not in "biuf":
+        sys.exit(f"{k} is not an array of numbers (got {type(a.flat[0]).__name__ if a.size else a.dtype} items)")
+np.savez(sys.argv[3], **out)
 """
+SEPARATOR = "/"  # an .npz key params/embed is item "embed" of the dict argument "params"
+MODEL_ARRAYS = {"recurrent": ("embed", "W_h", "W_out", "bias")}  # the judge's models (sandbox/models.py), by kind
 
 
 @dataclass
@@ -42,11 +66,13 @@ class Tried:
     message: str
 
 
-def load_args(path, params: list[str]) -> dict:
-    """The arguments in ``path`` (.npz or .py), by parameter name."""
+def load_args(path, params: list[str], shown=None) -> dict:
+    """The arguments in ``path`` (.npz or .py), by parameter name; ``name/key`` entries
+    of an .npz make the dict argument ``name``. ``shown``: the file named in errors."""
     import numpy as np
 
     path = Path(path)
+    shown = shown or path
     if not path.is_file():
         raise JudgeError(f"no such file: {path}", hint="give a .npz of arrays or a .py that sets them")
     if path.suffix == ".py":
@@ -60,22 +86,69 @@ def load_args(path, params: list[str]) -> dict:
             if proc.returncode != 0:
                 last = (proc.stderr.strip().splitlines() or ["it exited with an error"])[-1]
                 raise JudgeError(f"{path} failed: {last}", hint="it should set variables named like the parameters")
-            return load_args(out, params)
+            return load_args(out, params, shown=path)
     if path.suffix != ".npz":
         raise JudgeError(f"{path}: give a .npz of arrays or a .py file that sets them")
     try:
         with np.load(path, allow_pickle=False) as data:
             found = {k: data[k] for k in data.files}
     except (OSError, ValueError) as exc:
-        raise JudgeError(f"{path} is not a readable .npz of plain arrays: {exc}") from None
-    return {k: (v.item() if v.shape == () and v.dtype.kind in "biu" else v) for k, v in found.items() if k in params}
+        raise JudgeError(f"{shown} is not a readable .npz of plain arrays: {exc}") from None
+    out: dict = {}
+    for key, v in found.items():
+        v = v.item() if v.shape == () and v.dtype.kind in "biu" else v
+        name, _, item = key.partition(SEPARATOR)
+        if name not in params:
+            continue
+        if item:
+            if name in out and not isinstance(out[name], dict):
+                raise JudgeError(f"{shown} gives {name} both as an array and as a dict ({key})")
+            out.setdefault(name, {})[item] = v
+        elif isinstance(out.get(name), dict):
+            raise JudgeError(f"{shown} gives {name} both as an array and as a dict")
+        else:
+            out[name] = v
+    return out
+
+
+def _how_to_give(problem, fn: str, missing: list[str]) -> str:
+    """What to write for a missing parameter that the sample case fills with one of the
+    judge's models (beam-search's step), or a dict of arrays (generate's params)."""
+    from .cases import build
+    from .sandbox.models import is_marker
+
+    try:
+        sample = next(c for c in build(problem, groups="sample") if c.fn == fn)
+    except Exception:  # noqa: BLE001 - only a hint
+        return ""
+    for name in missing:
+        value = sample.args.get(name)
+        if is_marker(value):
+            kind = value["$model"]["kind"]
+            shapes = ", ".join(f"{k}={tuple(value['$model'][k].shape)}" for k in MODEL_ARRAYS[kind])
+            return (f"; {name} is the judge's {kind} model, given by its arrays: {name} = dict({shapes}) "
+                    "as in the sample case (see `mhajudge try --help`)")
+        if isinstance(value, dict):
+            return f"; {name} is a dict of arrays ({', '.join(value)}): a dict in a .py, {name}/KEY entries in a .npz"
+    return ""
+
+
+def _as_model(value):
+    """A dict of exactly one model kind's arrays: that model, as the judge builds it in a case."""
+    if isinstance(value, dict):
+        for kind, names in MODEL_ARRAYS.items():
+            if set(value) == set(names):
+                from .author import model
+
+                return model(kind, **value)
+    return value
 
 
 def try_inputs(file, problem_id: str | None, args_file, fn: str | None = None, isolate: bool | None = None) -> Tried:
     import os
 
     from .bank import reference_module
-    from .cases import SECRET_VAR, materialize, run_reference, split_call
+    from .cases import SECRET_VAR, run_reference, split_call
     from .check import check_answer
     from .judge import resolve_problem, verdict_for
     from .sandbox import isolation
@@ -87,10 +160,11 @@ def try_inputs(file, problem_id: str | None, args_file, fn: str | None = None, i
     if fn not in names:
         raise JudgeError(f"{problem.id} has no entry point {fn!r}", hint=f"its entry points: {', '.join(names)}")
     ep = problem.entry(fn)
-    args = load_args(args_file, [p.split("=")[0] for p in ep.params])
+    args = {k: _as_model(v) for k, v in load_args(args_file, [p.split("=")[0] for p in ep.params]).items()}
     missing = [p for p in ep.required if p not in args]
     if missing:
-        raise JudgeError(f"{args_file} does not set {', '.join(missing)}", hint=f"the call is {ep.signature}")
+        raise JudgeError(f"{args_file} does not set {', '.join(missing)}",
+                         hint=f"the call is {ep.signature}{_how_to_give(problem, fn, missing)}")
     inputs = split_call(problem, fn, args)
     program = {"kind": "call", "fn": fn, "returns": ep.returns, "memory": False}
     reference = reference_module(problem.reference)
@@ -120,7 +194,7 @@ def try_inputs(file, problem_id: str | None, args_file, fn: str | None = None, i
             return Tried(problem.id, fn, args, None, expected, loaded.verdict, loaded.message)
         if fn in loaded.missing:
             return Tried(problem.id, fn, args, None, expected, "load-error", loaded.missing[fn])
-        run = box.run(0, program, materialize(inputs), problem.time_limit)
+        run = box.run(0, program, inputs, problem.time_limit)  # the wire form: the child builds any model
     case = _Case(fn=fn, expect="value", expected=[expected] + accepted, check=None,
                  tolerance=problem.tolerance.get(_dtype(args), problem.tolerance["float64"]))
     verdict, message, _, _ = verdict_for(case, run)
@@ -149,6 +223,20 @@ def _dtype(args: dict) -> str:
     return "float32" if any(d is not None and str(d) == "float32" for d in floats) else "float64"
 
 
+def _shown(value, np) -> str:
+    """An argument as the user wrote it: an array in full, a dict of arrays by shapes, the
+    judge's model by its kind and the shapes of its arrays."""
+    from .sandbox.models import is_marker
+
+    if is_marker(value):
+        spec = value["$model"]
+        return f"the judge's {spec['kind']} model: " + ", ".join(
+            f"{k} {tuple(np.shape(a))}" for k, a in spec.items() if k != "kind")
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {tuple(np.shape(a))}" for k, a in value.items()) + "}"
+    return np.array2string(value, prefix="      ") if isinstance(value, np.ndarray) else repr(value)
+
+
 def render(tried: Tried, console) -> None:
     import numpy as np
     from rich.text import Text
@@ -158,7 +246,7 @@ def render(tried: Tried, console) -> None:
     with np.printoptions(precision=4, suppress=True, linewidth=100):
         console.print(Text(f"{tried.problem}: {tried.fn} on your inputs", "bold"))
         for k, v in tried.args.items():
-            console.print(Text(f"  {k} = " + (np.array2string(v, prefix="      ") if isinstance(v, np.ndarray) else repr(v))))
+            console.print(Text(f"  {k} = " + _shown(v, np)))
         for name, want in tried.expected.items():
             console.print(Text(f"  reference {name} =\n{np.array2string(want)}"))
             got = (tried.got or {}).get(name)

@@ -3,6 +3,8 @@
 
 import json
 
+import numpy as np
+
 import pytest
 
 from conftest import SOLUTIONS, run_cli
@@ -192,3 +194,62 @@ def test_every_failing_sample_shows_inputs_expected_and_got(problem):
     shown = out.split(f"Failing sample case: {failing[0]['name']}")[1]
     assert "got " in shown and " = " in shown
     assert "expected" in shown  # a value, an exception, or what a statistical check says
+
+
+GENERATE_ARGS = """
+import numpy as np
+rng = np.random.default_rng(0)
+V, E = 8, 4
+prompt = np.array([1, 2])
+params = {k: rng.standard_normal(shape) for k, shape in {
+    "embed": (V, E), "pos": (10, E), "W_q": (E, E), "W_k": (E, E), "W_v": (E, E), "W_o": (E, E),
+    "ln1_gamma": (E,), "ln1_beta": (E,), "lnf_gamma": (E,), "lnf_beta": (E,), "lm_head": (E, V)}.items()}
+num_heads, max_new_tokens = 2, 4
+"""
+
+
+def test_try_takes_a_dict_of_arrays_from_a_py_or_an_npz(tmp_path):
+    """generate's params: a dict in the .py, params/KEY entries in the .npz (both once failed:
+    an object array cannot cross allow_pickle=False)."""
+    args_py = tmp_path / "gen_args.py"
+    args_py.write_text(GENERATE_ARGS)
+    solution = SOLUTIONS / "generate" / "correct_concat.py"
+    code, out, err = run_cli("try", solution, "--problem", "generate", "--args", args_py, env={"COLUMNS": "200"})
+    assert code == 0 and "ACCEPTED" in out and "params = {embed: (8, 4), pos: (10, 4)" in out, out + err
+    found = {}
+    exec(GENERATE_ARGS, found)
+    npz = tmp_path / "gen.npz"
+    np.savez(npz, prompt=found["prompt"], num_heads=2, max_new_tokens=4,
+             **{f"params/{k}": v for k, v in found["params"].items()})
+    code, out2, err = run_cli("try", solution, "--problem", "generate", "--args", npz, env={"COLUMNS": "200"})
+    assert code == 0 and out2.split("reference tokens")[1] == out.split("reference tokens")[1], out2 + err
+
+
+def test_try_gives_beam_search_the_judges_model_from_its_arrays(tmp_path):
+    args = tmp_path / "beam_args.py"
+    args.write_text("bos, eos, beam_width, max_len = 0, 1, 2, 4\n")
+    code, out, err = run_cli("try", SOLUTIONS / "beam-search" / "correct_heap.py", "--problem", "beam-search",
+                             "--args", args, env={"COLUMNS": "300"})
+    assert code == 2 and "does not set step" in err and "step = dict(embed=(5, 3), W_h=(3, 3)" in err, err
+    args.write_text("import numpy as np\nrng = np.random.default_rng(0)\n"
+                    "step = dict(embed=rng.standard_normal((5, 3)), W_h=rng.standard_normal((3, 3)) / 3,\n"
+                    "            W_out=rng.standard_normal((3, 5)), bias=rng.standard_normal(5))\n"
+                    "bos, eos, beam_width, max_len = 0, 1, 2, 4\n")
+    code, out, err = run_cli("try", SOLUTIONS / "beam-search" / "correct_heap.py", "--problem", "beam-search",
+                             "--args", args, env={"COLUMNS": "200"})
+    assert code == 0 and "ACCEPTED" in out and "step = the judge's recurrent model: embed (5, 3)" in out, out + err
+    code, out, err = run_cli("try", SOLUTIONS / "beam-search" / "hostile_step_tamper.py", "--problem", "beam-search",
+                             "--args", args, env={"COLUMNS": "200"})
+    assert code == 1 and "WRONG-ANSWER" in out, out + err
+
+
+@pytest.mark.parametrize("text, words", [
+    ("def step(prefixes):\n    return None\nbos, eos, beam_width, max_len = 0, 1, 2, 4\n", "step is a function"),
+    ("step = ['a', 'b']\nbos, eos, beam_width, max_len = 0, 1, 2, 4\n", "not an array of numbers"),
+])
+def test_try_says_what_cannot_be_an_argument(tmp_path, text, words):
+    args = tmp_path / "bad_args.py"
+    args.write_text(text)
+    code, out, err = run_cli("try", SOLUTIONS / "beam-search" / "correct_heap.py", "--problem", "beam-search",
+                             "--args", args, env={"COLUMNS": "200"})
+    assert code == 2 and words in err and "mhajudge-try-" not in err, err   # never the judge's temporary file

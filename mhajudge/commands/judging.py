@@ -208,7 +208,9 @@ def try_cmd(
                                           help="the problem (default: the file's header, else its function names)"),
     args: Path = typer.Option(..., "--args", metavar="ARGS.py|ARGS.npz",
                               help="the inputs: a .npz of arrays, or a .py that sets variables named like the "
-                                   "parameters (Q = np.random.randn(2, 4, 8))"),
+                                   "parameters (Q = np.random.randn(2, 4, 8)); a dict of arrays is a dict there "
+                                   "(params/embed, ... in a .npz); beam-search's step is given by its model's arrays: "
+                                   "step = dict(embed=(V, D), W_h=(D, D), W_out=(D, V), bias=(V,))"),
     fn: Optional[str] = typer.Option(None, "--fn", metavar="NAME", help="which entry point (default: the first)"),
     isolate: Optional[bool] = typer.Option(None, "--isolate/--no-isolate", help="as for run"),
 ) -> None:
