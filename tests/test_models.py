@@ -406,14 +406,17 @@ def test_a_case_that_writes_its_own_frames_ends_the_hand_over(send):
     assert driver.closed and not driver.complete
 
 
-def test_memo_and_look_ahead_fail_the_timed_case_on_its_growth_alone():
-    """Both files were accepted when the steps were timed by repeats in the case's process."""
-    for name in ("hostile_memo.py", "hostile_look_ahead.py"):
-        code, report = run_json("run", SOLUTIONS / "generate" / name)
-        failing = [c for c in report["cases"] if c["verdict"] != "accepted"]
-        assert code == 1 and [c["name"] for c in failing] == ["time against the length (cached vs recomputed)"], \
-            (name, failing)
-        assert "the time grows like" in failing[0]["message"], failing[0]
+@pytest.mark.parametrize("name, says", [
+    ("hostile_memo.py", "the time grows like"),             # both were accepted when the steps were
+    ("hostile_look_ahead.py", "the time grows like"),       # timed by repeats in the case's process
+    ("hostile_pad_short_calls.py", "tokens takes"),         # a flat curve, by sleeping: accepted before RATIO_ALONE
+])
+def test_memo_look_ahead_and_padding_fail_the_timed_case_alone(name, says):
+    code, report = run_json("run", SOLUTIONS / "generate" / name)
+    failing = [c for c in report["cases"] if c["verdict"] != "accepted"]
+    assert code == 1 and [c["name"] for c in failing] == ["time against the length (cached vs recomputed)"], \
+        (name, failing)
+    assert says in failing[0]["message"], failing[0]
 
 
 def test_writing_to_the_channel_mid_steps_is_the_candidates_runtime_error(tmp_path):

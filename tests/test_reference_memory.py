@@ -34,8 +34,8 @@ def test_reference_answers_are_the_same_with_poisoned_or_garbage_free_memory(pro
         patched.setattr(programs, "poison_free_memory", lambda fill=None: calls.append(1))
         built = build(problem, secret="memory-test", groups="all")
     assert calls == [], f"{problem_id}: the reference was run after poisoning memory {len(calls)} times"
-    cases = [c for c in built
-             if c.expect == "value" and c.expected and c.ref_time_s is not None]  # answered by the reference
+    cases = [c for c in built  # answered by the reference: timed then, or called once with the judge's models
+             if c.expect == "value" and c.expected and (c.ref_time_s is not None or c.program.get("models"))]
     if not cases:  # only speculative-decoding: every case is a statistical check, no reference answer
         assert problem_id == "speculative-decoding", f"{problem_id}: no case with a reference answer"
     for case in cases[:6]:  # the first six of each problem

@@ -270,6 +270,7 @@ class Child:
         what came back for each step, and only if every step was answered in turn."""
         header, inputs = self.wire.unpack(frame)
         steps, inputs["steps"] = inputs["steps"], programs.DRIVEN
+        inputs["args"], inputs["kwargs"] = [], {}  # the first step's, as a draft names them: not ahead of time
         drivers: list = []
 
         def driver(sock):

@@ -254,13 +254,17 @@ class Forker:
             if left <= 0:
                 out["ended"] = {"status": "time-limit", "limit_s": limit}
                 break
-            listen = [r] if served is None or served.closed else [r, served.sock]
-            ready, writable, _ = select.select(listen, [served.sock] if served and served.wants_write() else [],
-                                               [], min(left, 0.05))
-            if writable:
-                served.on_writable(deadline)
-            if served is not None and not served.closed and served.sock in ready:
-                served.on_readable(deadline)
+            sending = served is not None and served.wants_write()
+            listen = [r] if served is None or served.closed or sending else [r, served.sock]  # a reply waits: not read
+            ready, writable, _ = select.select(listen, [served.sock] if sending else [], [], min(left, 0.05))
+            if served is not None and (writable or served.sock in ready):
+                try:
+                    if writable:
+                        served.on_writable(deadline)
+                    if not served.closed and served.sock in ready:
+                        served.on_readable(deadline)
+                except Exception:  # noqa: BLE001 - what the case sent must never bring this process down
+                    served.close()
                 ready = [fd for fd in ready if fd is not served.sock]
                 if not ready:
                     continue

@@ -16,10 +16,11 @@ token lists over a socket, and returns the log-probabilities the child computed
 :meth:`.fork.Forker.run_sent`). The counts are the child's: the judge reads them
 from what the child measured, never from the case's answer.
 
-Neither the weights nor the counts are in the case's process: the case's process is
+Neither the weights nor the counts of its own case are in the case's process: it is
 the spare forked before the case's frame came (the child forks a replacement at the
 end of a case, not when the frame is in), and it gets the frame with the markers
-taken out. It can write anything to its socket: a request is read against hard
+taken out. (It was forked while the case before ran, so that case's model may be in
+its memory: each case draws a model of its own, so that one answers nothing here.) It can write anything to its socket: a request is read against hard
 bounds (:data:`MAX_REQUEST`), re-checked by the model, and a malformed one ends the
 service (its next call raises). It can only add to its counts.
 
@@ -96,6 +97,8 @@ class _Channel:
     out (``outbox``), polled by the child's watch (``wants_write``, ``on_readable``,
     ``on_writable``); closed for good on anything malformed, or when the case hangs up."""
 
+    cap = 1 << 20  # bytes the inbox may hold: more, and the case is flooding us
+
     def __init__(self, sock: socket.socket):
         self.sock = sock
         self.sock.setblocking(False)
@@ -114,7 +117,7 @@ class _Channel:
             return not self.closed
         except OSError:
             chunk = b""
-        if not chunk:
+        if not chunk or len(self.inbox) + len(chunk) > self.cap:
             self.close()
             return False
         self.inbox += chunk
@@ -142,6 +145,8 @@ class _Channel:
 class Server(_Channel):
     """The child's end of one case's socket: reads its requests, answers them with the
     models built from the case's markers, and counts what was asked (calls, prefixes)."""
+
+    cap = MAX_REQUEST  # one whole request: none is read while a reply waits to go out
 
     def __init__(self, sock: socket.socket, markers: list):
         super().__init__(sock)
@@ -194,8 +199,8 @@ class Server(_Channel):
         try:
             out = np.ascontiguousarray(self.models[index](prefixes, deadline=deadline), dtype="<f8")
             kind, data = OK, out.tobytes()
-        except TimeoutError:
-            self.close()  # the case is out of time: the watch kills it
+        except (TimeoutError, MemoryError):
+            self.close()  # the case is out of time (the watch kills it), or asked for more than we hold
             return False
         except TypeError as exc:
             kind, data = TYPE_ERROR, str(exc).encode()
@@ -213,6 +218,8 @@ class Driver(_Channel):
     """The child's end of a timed ``steps`` program: hands the steps over one at a time
     and times each, from handing it over to having its answer (see the module docstring).
     Polled like :class:`Server` by the child's watch over the case."""
+
+    cap = MAX_STEP_ANSWER  # one step's answer at a time
 
     def __init__(self, sock: socket.socket, steps: list, wire):
         import time

@@ -138,9 +138,11 @@ def _header(raw: bytes) -> tuple[dict, list[int]]:
     """A frame's JSON header and its blob sizes."""
     try:
         msg = json.loads(raw)
-        sizes = [int(s) for s in msg.pop("blobs", [])]
+        sizes = msg.pop("blobs", [])
     except (ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise WireError(f"frame header is not valid JSON: {exc}") from None
+    if not isinstance(sizes, list) or not all(type(s) is int for s in sizes):  # not Infinity, 1e300 or "3"
+        raise WireError("frame header lists sizes that are not whole numbers")
     if any(s < 0 for s in sizes):
         raise WireError("frame header lists a negative size")
     return msg, sizes

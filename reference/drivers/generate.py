@@ -20,10 +20,13 @@ reference timed the same way (``time_steps``) at the moment of the check, as ``r
 --perf`` does. A loop that recomputes the whole prefix at every
 step does ``O(t)`` work per token, so its time grows one power faster than a cached
 loop's (``T^3`` instead of ``T^2`` where attention dominates; at these sizes fixed
-costs bend both curves alike). The case fails only when the candidate's exponent
+costs bend both curves alike). The case fails when the candidate's exponent
 exceeds the reference's by more than ``EXCESS`` *and* its time at the longest
-length is ``RATIO`` times the reference's: a busy machine slows both, measured
-side by side, and a slow but cached loop grows like the reference.
+length is ``RATIO`` times the reference's (a busy machine slows both, measured
+side by side, and a slow but cached loop grows like the reference), or, whatever
+the curve, when its time at the longest length is ``RATIO_ALONE`` times the
+reference's: a curve can be flattened on purpose by slowing the short calls, but
+the longest call cannot be made faster than the work it does.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ TRIES = 200
 ROUNDS = 4
 EXCESS = 0.45
 RATIO = 3.0
+RATIO_ALONE = 12.0   # at the longest length, whatever the curve's shape (see check_scaling)
+FULL_UP_TO = 192     # the longest generation vetted by full recomputation
 
 
 def _pick(params, name, index, default=None):
@@ -157,7 +162,8 @@ def scaling(rng, params, dtype, index):
     lengths = [int(t) for t in params["lengths"]]
     for _ in range(TRIES):
         p, prompt, H = _draw(rng, params, index, max(lengths))
-        if greedy_margin(prompt, p, H, max(lengths))[1] >= MARGIN:  # the model, by full recomputation
+        # the model, by full recomputation (O(T^3): up to 192 tokens; the prompts below go further)
+        if greedy_margin(prompt, p, H, min(max(lengths), FULL_UP_TO))[1] >= MARGIN:
             break
     else:
         raise SpecError(f"generate: no model met the case's conditions in {TRIES} draws ({params})")
@@ -227,12 +233,20 @@ def check_scaling(case, answer) -> Outcome:
     mine, ref, ratio, reference = figures(case, times)
     shown = ", ".join(f"T={T}: {t * 1e3:.1f} ms (reference {r * 1e3:.1f} ms)"
                       for T, t, r in zip(lengths, least(times, case), reference))
+    fix = ("Prefill the prompt once, then feed only the new token, appending its key and value to a cache.")
     if mine > ref + EXCESS and ratio > RATIO:
         return Outcome(False, 0.0,
                        f"the tokens are right, but the time grows like T^{mine:.1f} against the reference's "
                        f"T^{ref:.1f} measured alongside ({ratio:.0f}x slower at T={lengths[-1]}): the loop "
-                       "recomputes the whole prefix at every step. Prefill the prompt once, then feed only the "
-                       "new token, appending its key and value to a cache.", details=shown)
+                       f"recomputes the whole prefix at every step. {fix}", details=shown)
+    # A curve can be flattened on purpose (slow short calls), never the longest call made fast:
+    # at T=384 a loop with a cache takes 1-2x the reference's time (2.8x on the torch track, where
+    # every op costs its dispatch), one that recomputes the prefix 39-48x (benchmarks/generate_scaling.py).
+    if ratio > RATIO_ALONE:
+        return Outcome(False, 0.0,
+                       f"the tokens are right, but a generation of T={lengths[-1]} tokens takes {ratio:.0f}x the "
+                       f"reference's time measured alongside (a loop with a KV cache takes a few times at most): "
+                       f"each step does far more work than one new token needs. {fix}", details=shown)
     return outcome
 
 

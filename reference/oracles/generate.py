@@ -41,8 +41,10 @@ def torch_generate(prompt, params, H, n):
 
 
 def _calls(case):
-    if case.program["kind"] == "steps":
-        return [(s["args"], case.expected[0][step_leaf(k, "tokens")]) for k, s in enumerate(case.inputs["steps"])]
+    if case.program["kind"] == "steps":  # every call of a round; of the others, those up to 192 tokens (torch: O(T^3))
+        n = len(case.meta["lengths"])
+        return [(s["args"], case.expected[0][step_leaf(k, "tokens")]) for k, s in enumerate(case.inputs["steps"])
+                if k < n or s["args"][3] <= 192]
     a = case.args
     return [([a["prompt"], a["params"], a["num_heads"], a["max_new_tokens"]], case.expected[0]["tokens"])]
 
