@@ -436,3 +436,13 @@ def generate(prompt, params, num_heads, max_new_tokens):
     code, report = run_json("run", f, "--case", "time against")
     (case,) = report["cases"]
     assert code == 1 and case["verdict"] == "runtime-error" and "channel for timed steps" in case["message"], case
+
+
+@pytest.mark.parametrize("path", [SOLUTIONS / "beam-search" / "hostile_flood_channel.py",
+                                  SOLUTIONS / "generate" / "hostile_infinity_header.py"])
+def test_what_a_case_sends_the_child_never_brings_it_down(path):
+    """A flood behind an unread reply, and a header with Infinity in it, each killed the trusted
+    child (whose death was then reported as the candidate's sys.exit or kill)."""
+    code, report = run_json("run", path)
+    assert code == 1 and report["cases"]
+    assert not [c for c in report["cases"] if "ended before answering" in c["message"]], report["cases"]
