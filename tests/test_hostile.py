@@ -831,6 +831,20 @@ def test_nan_rows_of_an_answer_are_shown_not_taken_as_markup(tmp_path):
     assert "[nan nan]" in out, out
 
 
+def _grandchildren(pid: int) -> list[int]:
+    """The processes two levels below ``pid`` (for grade: the cases' processes)."""
+    parents = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                stat = open(f"/proc/{name}/stat").read()
+            except OSError:
+                continue
+            parents[int(name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+    children = {c for c, p in parents.items() if p == pid}
+    return [g for g, p in parents.items() if p in children]
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
 def test_stopping_grade_leaves_nothing_and_judges_nothing_more(tmp_path, sig):
     folder = tmp_path / "class"
@@ -845,7 +859,13 @@ def test_stopping_grade_leaves_nothing_and_judges_nothing_more(tmp_path, sig):
     proc = subprocess.Popen([sys.executable, "-m", "mhajudge", "grade", str(folder), "--problem", "sdpa",
                              "--time-limit", "20", "--jobs", "2", "--no-isolate"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    time.sleep(4)
+    # Judging has begun once a case's process runs (a grandchild of grade): a fixed wait was too
+    # short on a loaded machine, where the signal then came before grade ran at all.
+    deadline = time.monotonic() + 60
+    while not _grandchildren(proc.pid) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert _grandchildren(proc.pid), "grade never started a case"
+    time.sleep(0.5)
     start = time.perf_counter()
     proc.send_signal(sig)
     proc.wait(timeout=30)
