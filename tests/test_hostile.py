@@ -856,9 +856,12 @@ def test_stopping_grade_leaves_nothing_and_judges_nothing_more(tmp_path, sig):
     tmp.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "MHAJUDGE_SECRET"}
     env["TMPDIR"] = str(tmp)
+    # As from a terminal: a suite started in the background (`.ci/run &`) ignores SIGINT, and a
+    # process inherits that (Python then installs no Ctrl-C handler at all).
     proc = subprocess.Popen([sys.executable, "-m", "mhajudge", "grade", str(folder), "--problem", "sdpa",
                              "--time-limit", "20", "--jobs", "2", "--no-isolate"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # Judging has begun once a case's process runs (a grandchild of grade): a fixed wait was too
     # short on a loaded machine, where the signal then came before grade ran at all.
     deadline = time.monotonic() + 60
