@@ -161,12 +161,6 @@ def _draft(problem: Problem, g: CaseGroup, i: int, seed, drivers) -> dict:
     return draft
 
 
-def _has_model(inputs) -> bool:
-    from .sandbox.models import has_marker
-
-    return has_marker(inputs)
-
-
 def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np) -> Case:
     ep = problem.entry(g.call)
     args = {k: v for k, v in draft["args"].items() if k not in g.omit}   # omitted: the callee's default
@@ -176,7 +170,9 @@ def _case(problem, g, index, name, seed, draft, reference, drivers, accepted, np
         if extra in draft:
             inputs[extra] = draft[extra]
     program = {"kind": kind, "fn": g.call, "returns": ep.returns, "memory": bool(draft.get("memory"))}
-    served = program["models"] = _has_model(inputs)  # the judge's models: the child answers them
+    from .sandbox.models import has_marker
+
+    served = program["models"] = has_marker(inputs)  # the judge's models: the child answers them
     if served:  # the child counts every call of the model: the candidate is called once, not timed by repeats
         program["timing"] = {"most": 1}
     if draft.get("times"):

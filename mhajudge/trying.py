@@ -52,7 +52,6 @@ for k, a in out.items():
 np.savez(sys.argv[3], **out)
 """
 SEPARATOR = "/"  # an .npz key params/embed is item "embed" of the dict argument "params"
-MODEL_ARRAYS = {"recurrent": ("embed", "W_h", "W_out", "bias")}  # the judge's models (sandbox/models.py), by kind
 
 
 @dataclass
@@ -115,7 +114,7 @@ def _how_to_give(problem, fn: str, missing: list[str]) -> str:
     """What to write for a missing parameter that the sample case fills with one of the
     judge's models (beam-search's step), or a dict of arrays (generate's params)."""
     from .cases import build
-    from .sandbox.models import is_marker
+    from .sandbox.models import ARRAYS, is_marker
 
     try:
         sample = next(c for c in build(problem, groups="sample") if c.fn == fn)
@@ -125,7 +124,7 @@ def _how_to_give(problem, fn: str, missing: list[str]) -> str:
         value = sample.args.get(name)
         if is_marker(value):
             kind = value["$model"]["kind"]
-            shapes = ", ".join(f"{k}={tuple(value['$model'][k].shape)}" for k in MODEL_ARRAYS[kind])
+            shapes = ", ".join(f"{k}={tuple(value['$model'][k].shape)}" for k in ARRAYS[kind])
             return (f"; {name} is the judge's {kind} model, given by its arrays: {name} = dict({shapes}) "
                     "as in the sample case (see `mhajudge try --help`)")
         if isinstance(value, dict):
@@ -135,8 +134,10 @@ def _how_to_give(problem, fn: str, missing: list[str]) -> str:
 
 def _as_model(value):
     """A dict of exactly one model kind's arrays: that model, as the judge builds it in a case."""
+    from .sandbox.models import ARRAYS
+
     if isinstance(value, dict):
-        for kind, names in MODEL_ARRAYS.items():
+        for kind, names in ARRAYS.items():
             if set(value) == set(names):
                 from .author import model
 

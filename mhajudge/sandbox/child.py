@@ -239,7 +239,7 @@ class Child:
         memory = bool(program.get("memory"))
         if msg.get("models"):
             out = self.run_served(frame, limit)
-        elif program.get("times") and program.get("kind") == "steps":
+        elif programs.timed(program):
             out = self.run_timed(frame, limit)
         elif memory or len(frame) > SPARE_FRAME_BYTES:
             _, inputs = self.wire.unpack(frame)
@@ -316,8 +316,9 @@ class Child:
             tracemalloc.start()
         t0 = time.perf_counter()
         try:
+            driven = self._driven(tree, self._params(program["fn"])) if programs.timed(program) else None
             results = programs.call_program(fn, kind, inputs, self.answers.AnswerError, self.answers.describe(tree),
-                                            driven=self._driven(tree, self._params(program["fn"])))
+                                            driven=driven)
             elapsed = time.perf_counter() - t0
             if self.torch is not None:
                 results = self.torch.to_numpy(results, self.answers.AnswerError)
@@ -350,7 +351,7 @@ class Child:
                     "message": f"tried to import '{self.guard.attempts[0]}', which is not allowed"}, None
         try:
             # copies: later calls cannot alter it; a timed program's answers went over the socket as it ran
-            answer = {} if program.get("times") else programs.shape_answer(results, kind, tree, self.answers)
+            answer = {} if programs.timed(program) else programs.shape_answer(results, kind, tree, self.answers)
         except self.answers.AnswerError as exc:
             return {"status": "bad-answer", "message": str(exc)}, None
         if kind == "call" and not memory:

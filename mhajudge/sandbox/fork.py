@@ -117,7 +117,7 @@ class Forker:
         theirs.close()
         self.spare = (pid, cw, r, marker, ours)
 
-    def run_sent(self, frame: bytes, limit: float, serve, server=None, retry: bool = True) -> dict:
+    def run_sent(self, frame: bytes, limit: float, serve, server=None) -> dict:
         """Hand ``frame`` to the spare (forked now if there is none) and watch it as
         :meth:`run` watches its grandchild; meanwhile the next spare is forked, with
         ``serve`` as what it runs. ``server(sock)``: what serves the case's process on
@@ -130,32 +130,25 @@ class Forker:
         dumpable (no ptrace, no /proc/PID/mem). A case that kills or stops it only
         fails its own submission's next case, which it could fail anyway.
         """
-        self.spare_died()  # killed while it waited (by the case before)? Then reaped now, and replaced
-        if self.spare is None or self.spare_lost:
-            self.fork_spare(serve)
+        # A spare killed just before it had its case (by the case before, as it ended: the kill
+        # can land after the check that it lives) costs that case nothing: it runs once more, on
+        # the spare forked meanwhile. Not a case with the judge's models or timed steps: a spare
+        # forked once its frame is here could find what the frame holds (see serving.py).
         measured = {"base_cpu_s": self.spare_cpu_s}
-        if self.spare is None:  # no process could be forked
-            return _not_forked(measured)
-        pid, cw, r, marker, sock = self.spare
-        self.spare = None
-        if retry and server is None:
-            # A spare killed just before it had its case (by the case before, as it ended: the
-            # kill can land after the check above) costs that case nothing: it runs again, on the
-            # spare forked meanwhile. Not a case with the judge's models or timed steps: a spare
-            # forked once its frame is here could find what the frame holds (see serving.py).
-            out = self._run_spare(pid, cw, r, marker, sock, frame, limit, serve, measured, None)
-            if not (out.get("ended") or {}).get("unstarted"):
-                return out
-            if self.spare is None or self.spare_died():
+        out = None
+        for _ in range(2 if server is None else 1):
+            if self.spare is None or self.spare_died():  # killed while it waited: reaped now, and replaced
                 self.fork_spare(serve)
-            if self.spare is None:
-                return out
-            pid, cw, r, marker, sock = self.spare
-            self.spare = None
-        served = server(sock) if server is not None else None
-        return self._run_spare(pid, cw, r, marker, sock, frame, limit, serve, measured, served)
+            if self.spare is None:  # no process could be forked
+                return out or _not_forked(measured)
+            spare, self.spare = self.spare, None
+            out = self._run_spare(spare, frame, limit, serve, measured, server(spare[4]) if server else None)
+            if not (out.get("ended") or {}).get("unstarted"):
+                break
+        return out
 
-    def _run_spare(self, pid, cw, r, marker, sock, frame, limit, serve, measured, served) -> dict:
+    def _run_spare(self, spare: tuple, frame: bytes, limit: float, serve, measured: dict, served) -> dict:
+        pid, cw, r, marker, sock = spare
         if served is None:
             sock.close()
         start = time.perf_counter()

@@ -155,7 +155,8 @@ def _tokens(prefix, row: int, vocab: int) -> list[int]:
     return out
 
 
-KINDS = {"recurrent": lambda spec: RecurrentModel(spec["embed"], spec["W_h"], spec["W_out"], spec["bias"])}
+ARRAYS = {"recurrent": ("embed", "W_h", "W_out", "bias")}  # the arrays each kind is built from
+KINDS = {"recurrent": lambda spec: RecurrentModel(*(spec[k] for k in ARRAYS["recurrent"]))}
 
 
 def is_marker(value) -> bool:

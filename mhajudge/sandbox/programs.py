@@ -143,9 +143,23 @@ def poison_free_memory(fill: float = float("nan")) -> None:
 DRIVEN = "$driven"  # a timed steps program's "steps" in the case's process: the child hands them over
 
 
+def timed(program: dict) -> bool:
+    """Is this a timed steps program, whose steps the child hands over and times itself?"""
+    return bool(program.get("times")) and program.get("kind") == "steps"
+
+
+def step_args(step: dict, k: int, prev, answer_error=TypeError, describe="") -> list:
+    """Step ``k``'s positional arguments, ``{"$prev": i}`` replaced by part ``i`` of ``prev``
+    (the previous step's return, which must then be a tuple or list)."""
+    feeds = any(isinstance(a, dict) and "$prev" in a for a in step["args"])
+    if feeds and not isinstance(prev, (tuple, list)):  # only a return fed back must be a tuple
+        raise answer_error(f"step {k - 1} returned a {type(prev).__name__}, expected a tuple {describe}")
+    return [prev[a["$prev"]] if isinstance(a, dict) and "$prev" in a else a for a in step["args"]]
+
+
 def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="", driven=None) -> list:
     """Call ``fn`` as the program says; the raw return value of each call. A timed steps
-    program's steps (``inputs["steps"] == DRIVEN``) come from ``driven(fn, step_args)``
+    program's steps (``inputs["steps"] == DRIVEN``) come from ``driven(fn, args_of)``
     (the child hands them over one at a time, :func:`.serving.driven_steps`)."""
     args, kwargs = inputs.get("args", []), inputs.get("kwargs", {})
     if kind == "call":
@@ -154,17 +168,14 @@ def call_program(fn, kind: str, inputs: dict, answer_error=TypeError, describe="
         return [fn(*extra.get("$args", args), **{**kwargs, **{k: v for k, v in extra.items() if k != "$args"}})
                 for extra in inputs["vary"]]
     if kind == "steps":
-        def step_args(step, k, prev):
-            feeds = any(isinstance(a, dict) and "$prev" in a for a in step["args"])
-            if feeds and not isinstance(prev, (tuple, list)):  # only a return fed back must be a tuple
-                raise answer_error(f"step {k - 1} returned a {type(prev).__name__}, expected a tuple {describe}")
-            return [prev[a["$prev"]] if isinstance(a, dict) and "$prev" in a else a for a in step["args"]]
+        def args_of(step, k, prev):
+            return step_args(step, k, prev, answer_error, describe)
 
         if inputs["steps"] == DRIVEN:
-            return driven(fn, step_args)
+            return driven(fn, args_of)
         results, prev = [], None
         for step in inputs["steps"]:
-            prev = fn(*step_args(step, len(results), prev), **step.get("kwargs", {}))
+            prev = fn(*args_of(step, len(results), prev), **step.get("kwargs", {}))
             results.append(prev)
         return results
     raise ValueError(f"unknown program kind {kind!r}")
@@ -179,7 +190,7 @@ def time_steps(fn, inputs: dict, repeats: int = 3) -> list[float]:
     A step's ``$prev`` arguments are the previous step's return in the first round."""
     calls, prev = [], None
     for step in inputs["steps"]:
-        args = [prev[a["$prev"]] if isinstance(a, dict) and "$prev" in a else a for a in step["args"]]
+        args = step_args(step, len(calls), prev)
         calls.append((args, step.get("kwargs", {})))
         prev = fn(*args, **step.get("kwargs", {}))
     best = [float("inf")] * len(calls)

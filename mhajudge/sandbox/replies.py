@@ -24,13 +24,13 @@ import signal
 from dataclasses import dataclass, field
 
 from ..untrusted import clean
+from .programs import TIMES_LEAF
 
 CASE_STATUSES = ("ok", "raised", "bad-answer", "forbidden", "memory-limit", "runtime-error")
 LOAD_VERDICTS = ("load-error", "forbidden", "memory-limit")
 BUILTIN_EXCEPTIONS = frozenset(n for n, c in vars(builtins).items() if isinstance(c, type) and issubclass(c, BaseException))
 MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 PEAK_LEAF = "$peak_bytes"  # the answer leaf a memory-bound check reads (see mhajudge.sandbox)
-TIMES_LEAF = "$step_times"  # as programs.TIMES_LEAF: a timed program's step times, the zygote's
 MAX_LEAVES = 4096
 SLACK_CPU_S = 0.005  # CPU time of a case's process beyond an empty fork's not spent in the calls (import, copying; ~3 ms measured)
 

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cgroup, models, wire
+from . import cgroup, models, programs, wire
 from ..untrusted import clean
 from .replies import Loaded, RunResult, case_result, expected_leaves, probe_loaded  # noqa: F401 - RunResult is part of this API
 
@@ -484,7 +484,7 @@ class Sandbox:
             msg["measured"]["input_bytes"] = _nbytes(inputs)
         if read is not None:
             return read(msg, payload)
-        timed = len(inputs["steps"]) if program.get("times") and program.get("kind") == "steps" else None
+        timed = len(inputs["steps"]) if programs.timed(program) else None
         return case_result(msg, payload, program, limit, expected_leaves(program, inputs), served=served, timed=timed)
 
     def _send_ahead(self, case_id: int, program: dict, inputs: dict, time_limit: float | None) -> None:
