@@ -2,20 +2,27 @@
 
 Many candidates practise in notebooks. ``mhajudge run solution.ipynb`` judges the
 code cells in order, joined into one source. IPython's own syntax has no meaning
-in plain Python, so a line magic (``%timeit``), a shell line (``!pip install``) and
-a cell magic (``%%time``) are left out (each replaced by a comment, so that line
-numbers keep their place within the cell), and the report says how many were.
-Outputs, markdown and attachments are ignored.
+in plain Python, so a line magic (``%timeit``), a shell line (``!pip install``,
+``files = !ls``), a help request (``np.zeros?``) and a cell magic (``%%bash``) are
+left out (each replaced by a comment, so that line numbers keep their place within
+the cell), and the report says how many lines were. A cell magic that runs its cell
+as Python (``%%time``, ``%%timeit``, ``%%capture``, ``%%prun``) keeps the cell: only
+its first line goes. Cells are numbered as the notebook shows them, markdown cells
+included. Outputs, markdown and attachments are ignored.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from .errors import JudgeError
 
 NOTEBOOK_LIMIT = 16 << 20  # bytes of a notebook read (outputs make them far larger than their code)
+PYTHON_CELL_MAGICS = ("time", "timeit", "capture", "prun")  # they run the cell's body as Python
+_SHELL_ASSIGNMENT = re.compile(r"^\s*[A-Za-z_][\w, ]*=\s*!")   # files = !ls
+_HELP = re.compile(r"^\s*[A-Za-z_][\w.]*\?{1,2}\s*$")           # np.zeros?  out??
 
 
 def is_notebook(path) -> bool:
@@ -33,20 +40,40 @@ def code_of(path, text: str | None = None) -> tuple[str, int]:
             raise JudgeError(f"{path}: {exc}") from None
     try:
         cells = json.loads(text)["cells"]
-        sources = [c.get("source", "") for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise JudgeError(f"{path} is not a Jupyter notebook (.ipynb JSON with cells): {exc}") from None
+        sources = [(n, c.get("source", "")) for n, c in enumerate(cells, 1)
+                   if isinstance(c, dict) and c.get("cell_type") == "code"]
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, MemoryError) as exc:
+        kind = "nested too deeply to read" if isinstance(exc, RecursionError) else str(exc)
+        raise JudgeError(f"{path} is not a Jupyter notebook (.ipynb JSON with cells): {kind}") from None
     skipped, parts = 0, []
-    for i, src in enumerate(sources):
-        lines = ("".join(src) if isinstance(src, list) else str(src)).splitlines()
-        if lines and lines[0].lstrip().startswith("%%"):  # a cell magic: the whole cell is IPython's
+    for n, src in sources:
+        if isinstance(src, list) and all(isinstance(x, str) for x in src):
+            src = "".join(src)
+        if not isinstance(src, str):
+            raise JudgeError(f"{path}: cell {n}'s source is not text (a string or a list of strings)")
+        lines = src.splitlines()
+        magic = lines[0].strip()[2:].split(maxsplit=1) if lines and lines[0].lstrip().startswith("%%") else None
+        if magic is not None and (magic[:1] or [""])[0] in PYTHON_CELL_MAGICS:
+            skipped += 1  # its body is Python, as Jupyter runs it
+            lines[0] = f"# mhajudge: skipped an IPython cell magic line ({lines[0].strip()[:40]})"
+            body = range(1, len(lines))
+        elif magic is not None:  # a cell magic: the whole cell is IPython's (or a shell's)
             skipped += len(lines)
             lines = [f"# mhajudge: skipped an IPython cell magic ({lines[0].strip()[:40]})"]
+            body = range(0)
         else:
-            for j, line in enumerate(lines):
-                if line.lstrip().startswith(("%", "!")):
-                    indent = line[:len(line) - len(line.lstrip())]
-                    lines[j] = f"{indent}pass  # mhajudge: skipped an IPython line: {line.strip()[:40]}"
-                    skipped += 1
-        parts.append(f"# --- cell {i + 1} ---\n" + "\n".join(lines))
-    return "\n\n".join(parts) + "\n", skipped
+            body = range(len(lines))
+        for j in body:
+            line = lines[j]
+            if line.lstrip().startswith(("%", "!")) or _SHELL_ASSIGNMENT.match(line) or _HELP.match(line):
+                indent = line[:len(line) - len(line.lstrip())]
+                lines[j] = f"{indent}pass  # mhajudge: skipped an IPython line: {line.strip()[:40]}"
+                skipped += 1
+        parts.append(f"# --- cell {n} ---\n" + "\n".join(lines))
+    code = "\n\n".join(parts) + "\n"
+    from .source import SOURCE_LIMIT
+
+    if len(code.encode("utf-8", "surrogateescape")) > SOURCE_LIMIT:
+        raise JudgeError(f"{path}: its code cells hold more than {SOURCE_LIMIT >> 10} KiB of code, "
+                         f"more than a solution may have", hint="judge the cells of your solution, not the whole notebook")
+    return code, skipped

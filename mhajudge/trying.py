@@ -20,37 +20,12 @@ answers the candidate's calls to, as in a case.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import JudgeError
 
-ARGS_TIME_S = 30.0
-_WRITE_NPZ = """
-import runpy, sys
-import numpy as np
-names = sys.argv[2].split(",")
-found = runpy.run_path(sys.argv[1])
-out = {}
-for n in names:
-    if n not in found:
-        continue
-    v = found[n]
-    if isinstance(v, dict):  # a dict of arrays: one key each, name/key
-        for k, item in v.items():
-            out[f"{n}/{k}"] = np.asarray(item)
-    elif callable(v):
-        sys.exit(f"{n} is a function; the judge cannot take a function from you (see mhajudge try --help)")
-    else:
-        out[n] = np.asarray(v)
-for k, a in out.items():
-    if a.dtype.kind not in "biuf":
-        sys.exit(f"{k} is not an array of numbers (got {type(a.flat[0]).__name__ if a.size else a.dtype} items)")
-np.savez(sys.argv[3], **out)
-"""
+ARGS_BYTES = 1 << 30  # the arrays an .npz may hold, in all (the judge holds them, and so does the child)
 SEPARATOR = "/"  # an .npz key params/embed is item "embed" of the dict argument "params"
 
 
@@ -65,34 +40,116 @@ class Tried:
     message: str
 
 
-def load_args(path, params: list[str], shown=None) -> dict:
-    """The arguments in ``path`` (.npz or .py), by parameter name; ``name/key`` entries
-    of an .npz make the dict argument ``name``. ``shown``: the file named in errors."""
-    import numpy as np
-
+def load_args(path, params: list[str], shown=None, isolate: bool | None = None) -> dict:
+    """The arguments in ``path`` (.npz, .py, or a folder of .npy files), by parameter name;
+    ``name/key`` entries of an .npz make the dict argument ``name``. ``shown``: the file
+    named in errors. A .py file runs as candidate code does (:mod:`.sandbox.script`),
+    isolated as ``isolate`` says (resolved as for the candidate)."""
     path = Path(path)
     shown = shown or path
+    if path.is_dir():
+        return _folder_args(path, params)
     if not path.is_file():
         raise JudgeError(f"no such file: {path}", hint="give a .npz of arrays or a .py that sets them")
     if path.suffix == ".py":
-        with tempfile.TemporaryDirectory(prefix="mhajudge-try-") as tmp:
-            out = Path(tmp) / "args.npz"
-            try:
-                proc = subprocess.run([sys.executable, "-I", "-c", _WRITE_NPZ, str(path.resolve()), ",".join(params),
-                                       str(out)], capture_output=True, text=True, timeout=ARGS_TIME_S, cwd=tmp)
-            except subprocess.TimeoutExpired:
-                raise JudgeError(f"{path} took more than {ARGS_TIME_S:g} s to run") from None
-            if proc.returncode != 0:
-                last = (proc.stderr.strip().splitlines() or ["it exited with an error"])[-1]
-                raise JudgeError(f"{path} failed: {last}", hint="it should set variables named like the parameters")
-            return load_args(out, params, shown=path)
+        import io
+        import os
+
+        from .cases import SECRET_VAR
+        from .sandbox import isolation
+        from .sandbox.script import ScriptError, run_script
+        from .source import SourceError, read_source
+
+        try:
+            source = read_source(path)
+        except SourceError as exc:
+            raise JudgeError(str(exc)) from None
+        isolate = isolation.resolve(isolate, secret=bool(os.environ.get(SECRET_VAR)), grading=False)
+        try:
+            data = run_script(source, params, isolate)
+        except ScriptError as exc:
+            raise JudgeError(f"{path} {exc}", hint="it should set variables named like the parameters") from None
+        return _named(_read_npz(io.BytesIO(data), params, path), params, path)
     if path.suffix != ".npz":
         raise JudgeError(f"{path}: give a .npz of arrays or a .py file that sets them")
+    return _named(_read_npz(path, params, shown), params, shown)
+
+
+def _folder_args(folder: Path, params: list[str]) -> dict:
+    """A folder of one ``PARAM.npy`` per parameter (what ``run --save-failing`` writes), with
+    a ``PARAM/`` folder of ``KEY.npy`` files for a dict argument; or its ``inputs.npz``."""
+    if (folder / "inputs.npz").is_file():
+        return load_args(folder / "inputs.npz", params)
+    found: dict = {}
+    left = ARGS_BYTES
+    for p in sorted(folder.rglob("*.npy")):
+        key = p.relative_to(folder).as_posix()[:-4]
+        if key.partition(SEPARATOR)[0] not in params or p.is_symlink() or not p.is_file():
+            continue
+        with open(p, "rb") as f:
+            found[key], used = _read_entry(f, key, p.stat().st_size, left, folder)
+        left -= used
+    if not found:
+        raise JudgeError(f"{folder} holds no .npy file named like a parameter ({', '.join(params)})",
+                         hint="give a .npz, a .py, or a folder that run --save-failing wrote")
+    return _named(found, params, folder)
+
+
+def _read_npz(source, params: list[str], shown) -> dict:
+    """The arrays of an .npz (a path or a file object) that belong to ``params``, by key.
+
+    Read as hostile input: only the entries named like a parameter (``Q``, ``params/embed``)
+    are read, each only after its size (in the archive's listing and in its ``.npy``
+    header) is checked against what is left of :data:`ARGS_BYTES`; no pickles, no object
+    arrays."""
+    import zipfile
+
+    found: dict = {}
+    left = ARGS_BYTES
     try:
-        with np.load(path, allow_pickle=False) as data:
-            found = {k: data[k] for k in data.files}
-    except (OSError, ValueError) as exc:
-        raise JudgeError(f"{shown} is not a readable .npz of plain arrays: {exc}") from None
+        with zipfile.ZipFile(source) as z:
+            for info in z.infolist():
+                key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                if key.partition(SEPARATOR)[0] not in params:
+                    continue
+                if not info.filename.endswith(".npy"):
+                    raise JudgeError(f"{shown}: {info.filename} is not a .npy array")
+                with z.open(info) as f:
+                    found[key], used = _read_entry(f, key, info.file_size, left, shown)
+                left -= used
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
+        raise JudgeError(f"{shown} is not a readable .npz of plain arrays: {type(exc).__name__}: {exc}",
+                         hint="write it with np.savez(path, Q=Q, K=K, V=V): one named array per parameter") \
+            from None
+    return found
+
+
+def _read_entry(f, key: str, size: int, left: int, shown):
+    """One .npy array from ``f`` and its bytes, refused before it is read when its size on
+    disk or in its header is more than ``left``, or it holds objects."""
+    import numpy as np
+    from numpy.lib import format as npy
+
+    too_big = f"{shown}: {key} is more than the {ARGS_BYTES >> 20} MiB of inputs `try` takes"
+    if size > left:
+        raise JudgeError(too_big)
+    try:
+        version = npy.read_magic(f)
+        shape, _, dtype = (npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0)(f)
+        if dtype.hasobject:
+            raise JudgeError(f"{shown}: {key} holds Python objects; give arrays of numbers")
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if nbytes > left:
+            raise JudgeError(too_big)
+        f.seek(0)
+        return npy.read_array(f, allow_pickle=False), nbytes
+    except JudgeError:
+        raise
+    except (ValueError, OSError, EOFError, MemoryError, TypeError) as exc:
+        raise JudgeError(f"{shown}: {key} is not a readable .npy array: {type(exc).__name__}: {exc}") from None
+
+
+def _named(found: dict, params: list[str], shown) -> dict:
     out: dict = {}
     for key, v in found.items():
         v = v.item() if v.shape == () and v.dtype.kind in "biu" else v
@@ -132,6 +189,23 @@ def _how_to_give(problem, fn: str, missing: list[str]) -> str:
     return ""
 
 
+def _near_names(args_file, missing: list[str]) -> str:
+    """A hint when an .npz's arrays are unnamed (``np.savez(f, Q, K)`` names them arr_0, ...)
+    or named like a parameter but for case."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(args_file) as z:
+            keys = [n[:-4] for n in z.namelist() if n.endswith(".npy")]
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return ""
+    if keys and all(k.startswith("arr_") for k in keys):
+        return (f"; its arrays have no names ({', '.join(keys[:4])}): save them by name, "
+                f"np.savez(path, {', '.join(f'{m}={m}' for m in missing)})")
+    near = [k for k in keys if k.lower() in {m.lower() for m in missing}]
+    return f"; names are case-sensitive (it has {', '.join(near)})" if near else ""
+
+
 def _as_model(value):
     """A dict of exactly one model kind's arrays: that model, as the judge builds it in a case."""
     from .sandbox.models import ARRAYS
@@ -161,11 +235,14 @@ def try_inputs(file, problem_id: str | None, args_file, fn: str | None = None, i
     if fn not in names:
         raise JudgeError(f"{problem.id} has no entry point {fn!r}", hint=f"its entry points: {', '.join(names)}")
     ep = problem.entry(fn)
-    args = {k: _as_model(v) for k, v in load_args(args_file, [p.split("=")[0] for p in ep.params]).items()}
+    isolate = isolation.resolve(isolate, secret=bool(os.environ.get(SECRET_VAR)), grading=False)
+    args = {k: _as_model(v) for k, v in load_args(args_file, [p.split("=")[0] for p in ep.params],
+                                                   isolate=isolate).items()}
     missing = [p for p in ep.required if p not in args]
     if missing:
         raise JudgeError(f"{args_file} does not set {', '.join(missing)}",
-                         hint=f"the call is {ep.signature}{_how_to_give(problem, fn, missing)}")
+                         hint=f"the call is {ep.signature}{_how_to_give(problem, fn, missing)}"
+                              f"{_near_names(args_file, missing)}")
     inputs = split_call(problem, fn, args)
     program = {"kind": "call", "fn": fn, "returns": ep.returns, "memory": False}
     reference = reference_module(problem.reference)
@@ -184,12 +261,13 @@ def try_inputs(file, problem_id: str | None, args_file, fn: str | None = None, i
             accepted.append(run_reference(alt, program, inputs))
         except Exception:  # noqa: BLE001
             pass
-    isolate = isolation.resolve(isolate, secret=bool(os.environ.get(SECRET_VAR)), grading=False)
     entry_points = [{"name": e.name, "params": e.params} for e in problem.entry_points]
+    from .notebook import code_of, is_notebook
     from .track import read_track_source, sandbox_options
 
-    with Sandbox(Path(file), entry_points, limits=Limits(), isolate=isolate,
-                 **sandbox_options(problem, read_track_source(file))) as box:
+    source = code_of(file)[0] if is_notebook(file) else None  # a notebook's code cells, as `run` judges them
+    with Sandbox(Path(file), entry_points, limits=Limits(), isolate=isolate, source=source,
+                 **sandbox_options(problem, source if source is not None else read_track_source(file))) as box:
         loaded = box.wait_loaded()
         if not loaded.ok:
             return Tried(problem.id, fn, args, None, expected, loaded.verdict, loaded.message)

@@ -147,13 +147,56 @@ def test_a_notebook_is_judged_by_its_code_cells(tmp_path):
     code, out, err = run_cli("run", nb, "--format", "json")
     report = json.loads(out)
     assert code == 0 and report["verdict"] == "accepted", err
-    assert any("notebook" in n and "4 IPython-only" in n for n in report["notes"]), report["notes"]
+    # the %%timeit cell's body is Python (Jupyter runs it): only its magic line goes
+    assert any("notebook" in n and "3 IPython-only" in n for n in report["notes"]), report["notes"]
     wrong = _notebook(tmp_path / "wrong.ipynb", [("code", WRONG.read_text().splitlines(True))])
     code, out, _ = run_cli("run", wrong, "--format", "json")
     assert code == 1 and {d["id"] for d in json.loads(out)["diagnoses"]} == {"no-scale"}
     (tmp_path / "broken.ipynb").write_text('{"cells": 3}')
     code, _, err = run_cli("run", tmp_path / "broken.ipynb", "--problem", "sdpa")
     assert code == 2 and "not a Jupyter notebook" in err
+
+
+def test_a_function_in_a_time_cell_is_judged(tmp_path):
+    """A stranger's notebook: the solution sits in a %%time cell (the cell runs as Python
+    in Jupyter); help requests and shell assignments are IPython's; cells are numbered as
+    the notebook shows them, markdown included."""
+    from mhajudge.notebook import code_of
+
+    code_text = (SOLUTIONS / "sdpa" / "correct_einsum.py").read_text()
+    nb = _notebook(tmp_path / "timed.ipynb", [
+        ("markdown", ["# attention\n"]),
+        ("code", ["files = !ls\n", "np.zeros?\n", "import numpy as np\n"]),
+        ("code", ["%%time\n"] + code_text.splitlines(True)),
+        ("code", ["%%bash\n", "echo hi\n"]),
+    ])
+    code, out, err = run_cli("run", nb, "--format", "json")
+    assert code == 0 and json.loads(out)["verdict"] == "accepted", out + err
+    text, skipped = code_of(nb)
+    assert "# --- cell 3 ---" in text and "def scaled_dot_product_attention" in text and "echo hi" not in text
+    assert skipped == 5  # !ls, np.zeros?, %%time, and both lines of the %%bash cell
+
+
+@pytest.mark.parametrize("text, why", [
+    ("[" * 100_000, "nested too deeply"),
+    (json.dumps({"cells": [{"cell_type": "code", "source": [1, 2]}]}), "not text"),
+    (json.dumps({"cells": [{"cell_type": "code", "source": "x = 1\n" * 60_000}]}), "KiB of code"),
+])
+def test_a_hostile_notebook_is_a_clear_error(tmp_path, text, why):
+    nb = tmp_path / "bad.ipynb"
+    nb.write_text(text)
+    code, out, err = run_cli("run", nb, "--problem", "sdpa")
+    assert code == 2 and why in err and "internal error" not in err, out + err
+
+
+def test_try_takes_a_notebook(tmp_path):
+    import numpy as np
+
+    nb = _notebook(tmp_path / "attempt.ipynb", [
+        ("code", (SOLUTIONS / "sdpa" / "correct_einsum.py").read_text().splitlines(True))])
+    np.savez(tmp_path / "a.npz", Q=np.eye(2)[None], K=np.eye(2)[None], V=np.eye(2)[None])
+    code, out, err = run_cli("try", nb, "--problem", "sdpa", "--args", tmp_path / "a.npz")
+    assert code == 0 and "ACCEPTED" in out, out + err
 
 
 def test_save_failing_writes_the_inputs_of_a_failing_sample(tmp_path):

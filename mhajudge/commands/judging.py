@@ -87,6 +87,9 @@ def run(
         from ..perf import require_perf
 
         require_perf(resolve_problem(file, problem))
+    if watch and save_failing is not None:
+        raise JudgeError("--save-failing saves one run's failing case; --watch judges on every save",
+                         hint=f"run once without --watch: mhajudge run {file} --save-failing {save_failing}")
     if watch:
         raise typer.Exit(_run_watch(file, problem, format, hide, samples, no_record, limits, isolate))
     if file.is_dir():
@@ -98,8 +101,6 @@ def run(
                             trace=trace)
     from .. import history
 
-    if save_failing is not None:
-        _save_failing(report, save_failing)
     groups = "sample" if samples else "partial" if (case or exitfirst) else "all"
     history.record_report(report, groups=groups, no_record=no_record)
     timing = None
@@ -125,6 +126,8 @@ def run(
             render_trace(report, console())
         if timing is not None:
             perf_mod.render(timing, console())
+    if save_failing is not None:  # after the report, so it is the last thing said
+        _save_failing(report, save_failing, file, hidden_shown=not hide)
     raise typer.Exit(0 if report.verdict == "accepted" else 1)
 
 
@@ -141,29 +144,36 @@ def _progress(format: Format):
         yield lambda i, n, name: status.update(f"judging case {i}/{n}: {name}")
 
 
-def _save_failing(report, folder: Path) -> None:
-    """``--save-failing DIR``: the first failing sample case's inputs, one .npy per parameter."""
-    import re
+def _save_failing(report, folder: Path, file: Path, hidden_shown: bool) -> None:
+    """``--save-failing DIR``: the first failing sample case's inputs (:mod:`mhajudge.repro`);
+    else, when this run showed hidden cases in full (no secret, not hidden), the first
+    failing hidden case's. A failure to write is said, and the verdict stands."""
+    import os
 
-    import numpy as np
-
-    failing = next((c for c in report.cases if c.group == "sample" and c.verdict != "accepted" and c.case), None)
-    if failing is None:
-        console(stderr=True).print("no sample case failed: nothing saved")
-        return
-    target = folder / (re.sub(r"[^A-Za-z0-9_.-]+", "_", failing.name).strip("_") or "case")
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-        saved = {n: v for n, v in failing.case.args.items() if v is not None}
-        for name, value in saved.items():
-            np.save(target / f"{name}.npy", np.asarray(value), allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise JudgeError(f"--save-failing: cannot write in {target}: {exc}") from None
     from rich.markup import escape
 
-    loads = ", ".join(f"{n} = np.load('{target / n}.npy')" for n in saved)
-    console(stderr=True).print(f"saved the inputs of {escape(failing.name)!r} in {escape(str(target))}: "
-                               f"{escape(loads)}", soft_wrap=True)
+    from ..cases import SECRET_VAR
+    from ..repro import SaveError, save_case
+    from ..untrusted import shown_name
+
+    err = console(stderr=True)
+    failing = [c for c in report.cases if c.verdict != "accepted" and c.case is not None]
+    pick = next((c for c in failing if c.group == "sample"), None)
+    if pick is None and hidden_shown and not os.environ.get(SECRET_VAR):
+        pick = next(iter(failing), None)
+    if pick is None:
+        err.print("no sample case failed: nothing saved" if not failing
+                  else "only hidden cases failed, and their inputs are not shown in this run: nothing saved")
+        return
+    try:
+        target, saved = save_case(pick.case.args, folder, pick.name)
+    except SaveError as exc:
+        err.print(f"[yellow]--save-failing: {escape(str(exc))}[/yellow]", soft_wrap=True)
+        return
+    loads = ", ".join(f"{n.replace('/', '_')} = np.load({str(target / n) + '.npy'!r})" for n in saved[:6])
+    err.print(f"saved the inputs of {escape(pick.name)!r} in {escape(shown_name(str(target)))}: {escape(loads)}"
+              f"{', ...' if len(saved) > 6 else ''}\nto run it again: mhajudge try {escape(shown_name(str(file)))} "
+              f"--problem {report.problem} --args {escape(shown_name(str(target)))}", soft_wrap=True)
 
 
 def _run_watch(file: Path, problem: Optional[str], format: Format, hide: bool, samples: bool,
