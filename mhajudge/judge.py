@@ -58,6 +58,30 @@ def _defined_functions(text: str) -> dict[str, list[str]] | None:
     return out
 
 
+_DEF = re.compile(r"^def[ \t]+([A-Za-z_]\w*)[ \t]*\(([^)]*)\)", re.M)
+
+
+def _def_lines(text: str) -> dict[str, list[str]]:
+    """The top-level functions and their positional parameters, read off the ``def`` lines
+    alone (for a file with a syntax error elsewhere)."""
+    out = {}
+    for name, params in _DEF.findall(text):
+        names = [re.match(r"\s*\**\s*(\w*)", p).group(1) for p in params.split(",")]
+        out[name] = [n for n, p in zip(names, params.split(",")) if n and not p.strip().startswith("*")]
+    return out
+
+
+def _syntax_error(text: str) -> str:
+    """Where Python stops reading ``text``: 'SyntaxError at line 3: expected ':'', or why not."""
+    try:
+        compile(text, "<file>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        return f"{type(exc).__name__} at line {exc.lineno}: {exc.msg}"
+    except (RecursionError, MemoryError, ValueError):
+        pass
+    return "nested too deeply for Python"
+
+
 def select_cases(cases: list, only: str | None) -> list:
     """The cases whose name contains ``only`` (any case); all of them without it."""
     if not only:
@@ -84,10 +108,9 @@ def resolve_problem(file: Path, problem_id: str | None = None):
     if header:
         return bank.load_problem(header)
     defined = _defined_functions(text)
-    if defined is None:
-        raise JudgeError(f"{file} cannot be parsed (a syntax error, or nesting too deep for Python), so its "
-                         "problem cannot be told from its functions",
-                         hint="name the problem: `mhajudge run FILE --problem ID`, or add a `# mhajudge: ID` line")
+    loosely = defined is None
+    if loosely:  # a syntax error: its `def` lines may still name the problem, and the sandbox then says where
+        defined = _def_lines(text)
     problems = bank.load_all()
     full = [p for p in problems if all(ep.name in defined for ep in p.entry_points)]
     exact = [p for p in full
@@ -96,6 +119,11 @@ def resolve_problem(file: Path, problem_id: str | None = None):
     for pool in (exact, full):
         if len(pool) == 1:
             return pool[0]
+    if loosely:
+        raise JudgeError(f"{file} cannot be parsed ({_syntax_error(text)}), so its problem cannot be told "
+                         "from its functions",
+                         hint="fix that line; or name the problem, `mhajudge run FILE --problem ID` (a "
+                              "`# mhajudge: ID` first line does too), to have it judged as a load-error")
     pool = exact or full
     if pool:
         listing = "; ".join(f"{p.id}: {', '.join(ep.signature for ep in p.entry_points)}" for p in pool)
@@ -211,10 +239,17 @@ def _speed(report: Report) -> None:
     # On the torch track each op costs microseconds of dispatch that NumPy does not pay on
     # tiny cases: against the NumPy reference a ratio says nothing about loops there.
     if ref > 0 and mine / ref > SLOW and mine > 0.01 and report.track != "torch":
-        report.notes.append(
-            f"correct, but {mine / ref:.0f}x slower than the reference ({mine * 1e3:.1f} ms against "
-            f"{ref * 1e3:.1f} ms): probably looping in Python where one batched matmul (@ or einsum) "
-            "over all heads and positions would do")
+        lines = (report.stdout or "").count("\n") + (report.stderr or "").count("\n")
+        why = (f"it printed {lines:,} lines as it ran, and printing takes time too (the reference prints "
+               "nothing): take the prints out before you time it") if lines > 20 else (
+               "probably looping in Python where one batched matmul (@ or einsum) over all heads and "
+               "positions would do")
+        report.notes.append(f"correct, but {mine / ref:.0f}x slower than the reference ({_ms(mine)} against "
+                            f"{_ms(ref)}): {why}")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.0f} µs"
 
 
 def judge_file(file, problem_id: str | None = None, *, secret: str | None = None,
@@ -335,8 +370,17 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
     if not loaded.ok:
         report.load_message = loaded.message
     if skipped is not None:
+        from .notebook import in_cells
+
         report.notes.append("judged the code cells of the notebook" + (
             f"; {skipped} IPython-only line(s) (magics, shell commands) left out" if skipped else ""))
+        # Lines of the joined code mean nothing to someone looking at cells: say which cell.
+        report.load_message = in_cells(report.load_message, source)
+        for c in report.cases:
+            c.message = in_cells(c.message, source)
+        if not loaded.ok and loaded.verdict != "forbidden":
+            report.notes.append("the judge runs every code cell in order, as Run All does: a scratch or test "
+                                "cell that fails fails the notebook (delete it, or make it a markdown cell)")
     _speed(report)
     if diagnose and report.verdict != "accepted" and not loaded.ok:
         report.diagnoses = diagnose_report(problem, report)

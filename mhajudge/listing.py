@@ -58,6 +58,10 @@ def index() -> list[dict]:
     return problems
 
 
+NARROW = 60      # below this many columns, no table
+WITH_TAGS = 110  # from this many, a tags column
+
+
 def print_bank(out=None) -> None:
     """The problems with your best result on each, and what to type next
     (``out``: a :class:`mhajudge.terminal.Out`, standard output by default)."""
@@ -67,9 +71,30 @@ def print_bank(out=None) -> None:
 
     out = out or Out()
     best = history.safe("best", default={})
-    rows = [[runs(p["id"]), runs(p["title"]), runs(p["difficulty"]), runs(", ".join(p["tags"])),
-             best_cell(best.get(p["id"]))] for p in index()]
-    # At 80 columns: ids and difficulty whole on one line; titles, tags and best wrap.
-    table(out, ["id", "title", "difficulty", "tags", "best"], rows, ratios=[0, 3, 0, 2, 1],
-          title="mhajudge problems")
-    out.print([("mhajudge show ID for a statement, mhajudge new ID for a starter file", "dim")])
+    problems = index()
+    if out.width < NARROW:  # a table cannot fit: a problem per paragraph, its id first and whole
+        from .terminal import wrap
+
+        out.print([("mhajudge problems", "italic")])
+        for p in problems:
+            out.print([(p["id"], "bold"), ("  " + p["difficulty"], "dim"), ("  ", "")] + best_cell(best.get(p["id"])))
+            for line in wrap(runs(p["title"]), max(out.width - 4, 10)):
+                out.print([("    ", "")] + line)
+        _footer(out, "mhajudge show ID: its statement and tags; mhajudge new ID: a starter file")
+        return
+    wide = out.width >= WITH_TAGS
+    rows = [[runs(p["id"]), runs(p["title"]), runs(p["difficulty"])] + ([runs(", ".join(p["tags"]))] if wide else [])
+            + [best_cell(best.get(p["id"]))] for p in problems]
+    # At 80 columns: ids and difficulty whole on one line; titles (and best) wrap at spaces,
+    # and the tags wait for a wider terminal (`show ID` lists them).
+    headers = ["id", "title", "difficulty"] + (["tags"] if wide else []) + ["best"]
+    table(out, headers, rows, ratios=[0, 3, 0] + ([2] if wide else []) + [1], title="mhajudge problems")
+    _footer(out, "mhajudge show ID for a statement, mhajudge new ID for a starter file" if wide
+            else "mhajudge show ID: its statement and tags; mhajudge new ID: a starter file")
+
+
+def _footer(out, text: str) -> None:
+    from .terminal import runs, wrap
+
+    for line in wrap(runs(text, "dim"), max(out.width - 1, 10)):
+        out.print(line)

@@ -29,6 +29,16 @@ def is_notebook(path) -> bool:
     return Path(path).suffix == ".ipynb"
 
 
+def notebook_of(code: str) -> str:
+    """A notebook (nbformat 4) of one code cell holding ``code``: ``new ID x.ipynb``."""
+    cell = {"cell_type": "code", "execution_count": None, "id": "starter", "metadata": {}, "outputs": [],
+            "source": code.splitlines(True)}
+    return json.dumps({"cells": [cell], "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                                                     "name": "python3"},
+                                                      "language_info": {"name": "python"}},
+                       "nbformat": 4, "nbformat_minor": 5}, indent=1) + "\n"
+
+
 def code_of(path, text: str | None = None) -> tuple[str, int]:
     """(the notebook's code cells joined, how many IPython-only lines were left out)."""
     if text is None:
@@ -77,3 +87,24 @@ def code_of(path, text: str | None = None) -> tuple[str, int]:
         raise JudgeError(f"{path}: its code cells hold more than {SOURCE_LIMIT >> 10} KiB of code, "
                          f"more than a solution may have", hint="judge the cells of your solution, not the whole notebook")
     return code, skipped
+
+
+_CELL = re.compile(r"^# --- cell (\d+) ---$", re.M)
+_LINE = re.compile(r"(\(|\bat |\bon )line (\d+)\b")
+
+
+def in_cells(message: str, code: str) -> str:
+    """``message`` with each line number of the joined ``code`` (``(line 24: ...``, ``at line
+    24``) told as the notebook's cell and the line within it (``(cell 3, line 5: ...``)."""
+    if not message or not code:
+        return message
+    starts = [(code.count("\n", 0, m.start()) + 2, int(m.group(1))) for m in _CELL.finditer(code)]
+
+    def where(m):
+        n = int(m.group(2))
+        cell = next(((first, c) for first, c in reversed(starts) if first <= n), None)
+        if cell is None:
+            return m.group(0)
+        return f"{m.group(1)}cell {cell[1]}, line {n - cell[0] + 1}"
+
+    return _LINE.sub(where, message)

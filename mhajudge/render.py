@@ -78,6 +78,11 @@ def render_report(report: Report, console, hide: bool = False) -> None:
     console.print(line)
     # Sample cases are shown in full; hidden ones only when not --hide.
     shown = [c for c in report.cases if c.group == "sample" or not hide]
+    crashed = next((c for c in shown if c.verdict == "runtime-error" and c.message), None)
+    if crashed is not None and not load_failed and _short(clean(crashed.message)) != clean(crashed.message):
+        # the table cut it: where it raised is at the end (line N: the code)
+        console.print(Text("error ", "bold red") + Text(f"(case {clean(crashed.name, 120)}): ", "dim")
+                      + Text(clean(crashed.message, 1000)))
     _show_details(shown, console)
     small = _show_small_failure(shown, console)
     _show_heatmaps(([small] if small else []) + shown, console)
@@ -96,9 +101,27 @@ def render_report(report: Report, console, hide: bool = False) -> None:
                       + Text(clean(report.divergence["message"], 400)))
     for note in report.notes:
         console.print(Text("note: ", "bold cyan") + Text(clean(note)))
-    if verdict != "accepted" and (report.stdout.strip() or report.stderr.strip()) and not hide:
-        tail = clean((report.stderr.strip() or report.stdout.strip())[-3000:], limit=3000)[-1500:]
-        console.print(Panel(Text(tail), title="your program printed", title_align="left", border_style="dim"))
+    if (report.stdout.strip() or report.stderr.strip()) and not hide:
+        console.print(Panel(Text(printed(report.stdout, report.stderr)), title="your program printed",
+                            title_align="left", border_style="dim"))
+
+
+PRINTED_LINES = 8  # of each stream: its first and its last lines are shown
+
+
+def printed(stdout: str, stderr: str, lines: int = PRINTED_LINES) -> str:
+    """What the candidate printed, each stream labelled: its first and last ``lines`` lines
+    (a traceback comes last), with how many lines between were left out."""
+    parts = []
+    for name, text in (("stdout", stdout), ("stderr", stderr)):
+        rows = [clean(r, limit=200) for r in text.strip("\n").splitlines()]
+        if not "".join(rows).strip():
+            continue
+        count = f"{len(rows):,} line{'s' if len(rows) != 1 else ''}"
+        if len(rows) > 2 * lines + 1:
+            rows = rows[:lines] + [f"[... {len(rows) - 2 * lines:,} lines not shown ...]"] + rows[-lines:]
+        parts.append(f"{name} ({count}, in the file's import and every case):\n" + "\n".join(rows))
+    return "\n\n".join(parts)
 
 
 def _show_details(cases, console) -> None:

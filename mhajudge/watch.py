@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from .errors import JudgeError
 from .practice import SETTLE_S, file_signature
+from .untrusted import clean, shown_name
 
 POLL_S = 0.2
 
@@ -62,12 +63,12 @@ class Watch:
 
     def _header(self) -> None:
         self.console.clear()
-        self.console.print(f"[bold]watching {escape(str(self.file))}[/bold]  [dim]save #{self.rounds}, "
+        self.console.print(f"[bold]watching {escape(shown_name(str(self.file)))}[/bold]  [dim]save #{self.rounds}, "
                            f"{time.strftime('%H:%M:%S')}[/dim]", soft_wrap=True)
 
     def _status(self, text: str) -> None:
         """The last line on screen: what happens next (long reports scroll the header away)."""
-        self.console.print(f"[bold cyan]{text}[/bold cyan]  [dim](watching {escape(str(self.file))}; Ctrl-C stops)[/dim]",
+        self.console.print(f"[bold cyan]{text}[/bold cyan]  [dim](watching {escape(shown_name(str(self.file)))}; Ctrl-C stops)[/dim]",
                            soft_wrap=True)
 
     def round(self) -> int:
@@ -101,9 +102,9 @@ class Watch:
         return self.code
 
     def _error(self, exc: JudgeError) -> None:
-        self.console.print(f"[bold red]error:[/bold red] {escape(str(exc))}", soft_wrap=True)
+        self.console.print(f"[bold red]error:[/bold red] {escape(clean(str(exc)))}", soft_wrap=True)
         if exc.hint:
-            self.console.print(f"[dim]hint:[/dim] {escape(str(exc.hint))}", soft_wrap=True)
+            self.console.print(f"[dim]hint:[/dim] {escape(clean(str(exc.hint)))}", soft_wrap=True)
         self.code = 2
         self._status("waiting for the next save")
 

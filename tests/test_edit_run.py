@@ -296,3 +296,132 @@ def test_try_says_what_cannot_be_an_argument(tmp_path, text, words):
     code, out, err = run_cli("try", SOLUTIONS / "beam-search" / "correct_heap.py", "--problem", "beam-search",
                              "--args", args, env={"COLUMNS": "200"})
     assert code == 2 and words in err and "mhajudge-try-" not in err, err   # never the judge's temporary file
+
+
+KT = '''import numpy as np
+def scaled_dot_product_attention(Q, K, V, mask=None):
+    s = Q @ K.T / np.sqrt(Q.shape[-1])
+    w = np.exp(s - s.max(-1, keepdims=True))
+    w /= w.sum(-1, keepdims=True)
+    return w @ V, w
+'''
+
+
+@pytest.mark.parametrize("how", ["notebook", "isolated"])
+def test_a_runtime_error_quotes_the_line_that_raised(tmp_path, how):
+    """The line's code was blank where the file is not in the child's view (isolated, a
+    notebook's cells, --watch): tracebacks now quote the source the child was given; and
+    the table, which cuts long messages, is followed by the error in full."""
+    import shutil
+
+    if how == "isolated" and shutil.which("bwrap") is None:
+        pytest.skip("needs bubblewrap")
+    if how == "notebook":
+        path, extra = _notebook(tmp_path / "kt.ipynb", [("markdown", "# try"), ("code", KT)]), []
+    else:
+        path, extra = tmp_path / "kt.py", ["--isolate"]
+        path.write_text(KT)
+    code, out, err = run_cli("run", path, "--problem", "sdpa", "--format", "json", *extra)
+    messages = [c["message"] for c in json.loads(out)["cases"] if c["verdict"] == "runtime-error"]
+    assert code == 1 and messages and all("s = Q @ K.T" in m for m in messages), messages
+    code, out, err = run_cli("run", path, "--problem", "sdpa", *extra, env={"COLUMNS": "100"})
+    import re
+
+    assert "error (case" in out and "s = Q @ K.T" in re.sub(r"\s+", " ", out), out
+
+
+def test_a_syntax_error_without_a_header_is_judged_where_its_defs_name_the_problem(tmp_path):
+    """A stranger's file, no header, a missing colon: the def line still names sdpa, so it
+    is a load-error saying where (not exit 2 hiding the line)."""
+    f = tmp_path / "syn.py"
+    f.write_text("import numpy as np\ndef scaled_dot_product_attention(Q, K, V, mask=None):\n"
+                 "    if mask is not None\n        pass\n    return Q, Q\n")
+    code, out, err = run_cli("run", f, "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["verdict"] == "load-error" and "line 3" in json.dumps(report), out + err
+    g = tmp_path / "nodefs.py"
+    g.write_text("import numpy as np\ndef f(:\n    pass\n")
+    code, _, err = run_cli("run", g)
+    assert code == 2 and "SyntaxError at line 2" in err, err
+
+
+def test_a_non_utf8_comment_is_a_load_error_as_python_says(tmp_path):
+    """`python FILE` refuses a Latin-1 byte anywhere without a coding line; compile() let a
+    comment's pass, so such a file was accepted. With a coding line it is fine."""
+    body = b"import numpy as np\ndef softmax(x, axis=-1):\n    e = np.exp(x - x.max(axis, keepdims=True))\n" \
+           b"    return e / e.sum(axis, keepdims=True)\n"
+    bad = tmp_path / "latin1.py"
+    bad.write_bytes(b"# caf\xe9\n" + body)
+    code, out, _ = run_cli("run", bad, "--problem", "softmax", "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["verdict"] == "load-error" and "Non-UTF-8" in json.dumps(report)
+    good = tmp_path / "declared.py"
+    good.write_bytes(b"# -*- coding: latin-1 -*-\n# caf\xe9\n" + body)
+    code, out, _ = run_cli("run", good, "--problem", "softmax", "--format", "json")
+    assert code == 0 and json.loads(out)["verdict"] == "accepted"
+
+
+def test_new_writes_a_real_notebook_for_an_ipynb_path(tmp_path):
+    nb = tmp_path / "week1" / "attempt.ipynb"
+    code, _, err = run_cli("new", "sdpa", nb)
+    assert code == 0, err
+    data = json.loads(nb.read_text())
+    assert data["nbformat"] == 4 and [c["cell_type"] for c in data["cells"]] == ["code"]
+    assert "def scaled_dot_product_attention" in "".join(data["cells"][0]["source"])
+    code, out, err = run_cli("run", nb, "--format", "json")  # the starter raises NotImplementedError
+    assert code == 1 and json.loads(out)["problem"] == "sdpa", err
+    code, _, err = run_cli("new", "sdpa", tmp_path / "notes.txt")
+    assert code == 2 and ".ipynb" in err and not (tmp_path / "notes.txt").exists()
+
+
+@pytest.mark.parametrize("columns", [80, 40])
+def test_list_is_readable_at_narrow_widths(columns):
+    """A stranger at 80 columns saw 'FlashAttentio n' and 116 lines (tags took the room of
+    titles); at 40, a character per line. Now no word is broken and no line is too long."""
+    from mhajudge import bank
+
+    code, out, _ = run_cli("list", env={"COLUMNS": str(columns)})
+    lines = out.splitlines()
+    assert code == 0 and max(len(line) for line in lines) <= columns
+    words = {w.strip(",():") for p in bank.load_all() for w in p.title.split()}
+    cells = " ".join(part.strip() for line in lines for part in line.strip("│┃ ").split("│"))
+    for w in words:
+        if len(w) > 3:
+            assert w in cells, w  # whole, on one line
+    assert len(lines) < 4 * len(bank.problem_ids()) + 8
+
+
+def test_a_failing_notebook_cell_is_named_by_its_cell(tmp_path):
+    """A scratch cell that raises fails the load: the message names the notebook's cell and
+    its line, not a line of the joined code, and a note says why one cell sinks it."""
+    nb = _notebook(tmp_path / "scratch.ipynb", [
+        ("markdown", "# attempt"),
+        ("code", (SOLUTIONS / "sdpa" / "correct_einsum.py").read_text()),
+        ("markdown", "a test"),
+        ("code", "x = 1\nraise ValueError('oops test cell')\n"),
+    ])
+    code, out, _ = run_cli("run", nb, "--format", "json")
+    report = json.loads(out)
+    assert code == 1 and report["verdict"] == "load-error"
+    assert "(cell 4, line 2: raise ValueError" in report["cases"][0]["message"], report["cases"][0]["message"]
+    assert any("Run All" in n for n in report["notes"])
+
+
+def test_the_printed_panel_shows_the_first_and_last_lines_of_each_stream(tmp_path):
+    """A stranger's debug prints: labelled, the first lines and the last (where a traceback
+    is), how many were left out, and shown on an accepted file too; printing is named as
+    the reason it is slow."""
+    f = tmp_path / "loud.py"
+    f.write_text("import numpy as np\nprint('module loaded')\n"
+                 "def softmax(x, axis=-1):\n    for i in range(300):\n        print('debug', i)\n"
+                 "    e = np.exp(x - x.max(axis, keepdims=True))\n    return e / e.sum(axis, keepdims=True)\n")
+    code, out, err = run_cli("run", f, "--problem", "softmax", env={"COLUMNS": "100"})
+    assert code == 0 and "your program printed" in out, out + err
+    assert "stdout (" in out and "module loaded" in out and "debug 299" in out and "lines not shown" in out
+    from mhajudge.sandbox.runner import _Capture
+    import io
+
+    cap = _Capture(io.BytesIO(b"x" * 100_000 + b"\nTraceback: the real error\n"), 1000)
+    cap.run()
+    text = cap.text()
+    assert text.startswith("x") and text.rstrip().endswith("the real error") and "bytes not kept" in text

@@ -485,5 +485,7 @@ def test_a_file_too_deep_to_parse_is_a_load_error_not_a_judge_failure(tmp_path):
     assert rows["deep.py"]["verdict"] == "load-error" and "nested too deeply" in rows["deep.py"]["cases"][0]["message"]
     assert rows["ok.py"]["verdict"] == "accepted"
     (tmp_path / "alone.py").write_text(deep.replace("  # no torch here", ""))
-    code, _, err = run_cli("run", tmp_path / "alone.py", "--no-record")
-    assert code == 2 and "cannot be parsed" in err and "internal error" not in err, err
+    # Its def line still names sdpa (no header, no --problem): judged, a load-error saying why.
+    code, out, err = run_cli("run", tmp_path / "alone.py", "--no-record", "--format", "json")
+    assert code == 1 and "internal error" not in err, err
+    assert json.loads(out)["verdict"] == "load-error" and "nested too deeply" in out

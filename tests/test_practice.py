@@ -341,6 +341,18 @@ def test_watch_round_reports_a_judge_error(tmp_path):
     assert "error: no such file: f.py" in con.file.getvalue()
 
 
+def test_watch_shows_a_hostile_file_name_and_error_escaped(tmp_path):
+    """A file named with terminal escapes (a hostile pass, 2026-12-04) is shown as text."""
+    def judge(*args):
+        raise JudgeError("boom \x1b]0;PWN\x07\x1b[31m red", hint="\x1b[2J")
+
+    con = _console()
+    name = tmp_path / "w\x1b]0;PWN\x07\x1b[31m.py"
+    Watch(name, None, con, judge=judge, record=None).round()
+    out = con.file.getvalue()
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b" in out  # the name's ESC shown as \x1b
+
+
 def test_wait_for_save_waits_for_a_change_that_settles():
     clock = FakeClock()
     sigs = iter([1, 1, 2, 3, 3, 3, 3])

@@ -52,6 +52,10 @@ def show(
         _show_learning(problem, con, hints, solution, force)
         return
     con.rule(f"[bold]{problem.id}[/bold]: {problem.title}  [dim]({problem.difficulty})[/dim]")
+    if problem.tags:
+        from rich.markup import escape
+
+        con.print(f"[dim]tags: {escape(', '.join(problem.tags))}[/dim]")
     con.print(Markdown(problem.statement))
     con.print("\n[bold]Signature[/bold] (NumPy: arrays in, arrays out)")
     con.print(Syntax("import numpy as np\n\n" + "\n".join(f"def {ep.signature}: ..." for ep in problem.entry_points),
@@ -141,11 +145,19 @@ def new(
     path = path or Path(problem.id.replace("-", "_") + ".py")
     if path.is_dir():
         path = path / (problem.id.replace("-", "_") + ".py")
+    if path.suffix not in (".py", ".ipynb"):
+        raise JudgeError(f"{path}: a starter is a .py file or a Jupyter notebook (.ipynb)",
+                         hint=f"e.g. mhajudge new {problem.id} {path.with_suffix('.py')}")
     if path.exists() and not force:
         raise JudgeError(f"{path} exists; not overwriting it", hint="pass --force to replace it, or give another PATH")
+    text = starter_source(problem, "torch" if torch else "numpy")
+    if path.suffix == ".ipynb":  # one code cell holding the starter, as Jupyter writes a notebook
+        from ..notebook import notebook_of
+
+        text = notebook_of(text)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)  # `new sdpa practice/week1/sdpa.py` makes the folders
-        path.write_text(starter_source(problem, "torch" if torch else "numpy"), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise JudgeError(f"cannot write {path}: {exc.strerror}") from None
     from rich.markup import escape

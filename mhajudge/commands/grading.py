@@ -104,7 +104,7 @@ def grade(
     csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="also write one CSV row per submission"),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="write the report here instead of stdout; with --format gradescope, "
-                                               "a folder: DIR/<submission>/results.json for each"),
+                                               "a folder DIR: a results.json in DIR/<submission> for each"),
     visibility: str = visibility_option(),
     max_score: Optional[float] = max_score_option(),
     case: Optional[str] = case_option(),

@@ -35,15 +35,16 @@ def run(
     case: Optional[str] = case_option(),
     exitfirst: bool = exitfirst_option(),
     save_failing: Optional[Path] = typer.Option(None, "--save-failing", metavar="DIR",
-                                                help="write the first failing sample case's inputs to "
-                                                     "DIR/<case>/<param>.npy, to reproduce it in a notebook"),
+                                                help="write the first failing sample case's inputs, a .npy file per "
+                                                     "parameter in DIR/<case>, to load in a notebook or give to "
+                                                     "mhajudge try --args"),
     samples: bool = typer.Option(False, "--samples", help="judge the sample cases only (fast feedback)"),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="SECONDS",
                                                help="cap each case's wall-clock limit (the spec's, 10 s by default)"),
     watch: bool = typer.Option(False, "--watch", "-w",
                                help="judge again on every save: samples first, then every case; Ctrl-C stops"),
     no_record: bool = typer.Option(False, "--no-record",
-                                   help="keep this run out of your history (also MHAJUDGE_NO_RECORD=1; off in CI)"),
+                                   help="keep this run out of your history (also when MHAJUDGE_NO_RECORD is 1; always in CI)"),
     isolate: Optional[bool] = typer.Option(None, "--isolate/--no-isolate",
                                            help="run the file inside bubblewrap (no network, a read-only view of "
                                                 "Python and NumPy only, its own PID namespace and uid). Default: "

@@ -29,8 +29,9 @@ def practice_cmd(
     """A timed interview: a starter file, a countdown, the samples judged on every save.
 
     Press [bold]s[/bold] to submit (every case is judged and the outcome recorded with
-    the time taken), [bold]h[/bold] for a hint, [bold]q[/bold] to give up. Time running
-    out submits the file as it is.
+    the time taken; a submission ends the session, right or wrong, as in an interview),
+    [bold]h[/bold] for a hint, [bold]r[/bold] to judge the samples again, [bold]q[/bold] to
+    give up. Time running out submits the file as it is.
 
     Example: [bold]mhajudge practice sdpa --minutes 20[/bold]
     """

@@ -106,22 +106,25 @@ CAPTURE_JOIN_S = 2.0  # how long close() waits for a capture thread to see its p
 
 
 class _Capture(threading.Thread):
-    """Drains a pipe, keeping the first ``cap`` bytes and counting the rest."""
+    """Drains a pipe, keeping the first and the last ``cap / 2`` bytes and counting the
+    rest: what a program printed first, and what it printed last (a traceback after a
+    flood of debug lines)."""
 
     def __init__(self, stream, cap: int):
         super().__init__(daemon=True)
         self.stream, self.cap = stream, cap
-        self.kept = bytearray()
+        self.head, self.tail = bytearray(), bytearray()
         self.total = 0
         self.lock = threading.Lock()
 
     def reset(self) -> None:
         """Forget what was kept: the next version of the file prints afresh."""
         with self.lock:
-            self.kept = bytearray()
+            self.head, self.tail = bytearray(), bytearray()
             self.total = 0
 
     def run(self):
+        half = max(self.cap // 2, 1)
         try:
             while True:
                 chunk = self.stream.read1(1 << 16) if hasattr(self.stream, "read1") else self.stream.read(1 << 16)
@@ -129,18 +132,24 @@ class _Capture(threading.Thread):
                     return
                 with self.lock:
                     self.total += len(chunk)
-                    if len(self.kept) < self.cap:
-                        self.kept += chunk[: self.cap - len(self.kept)]
+                    room = half - len(self.head)
+                    if room > 0:
+                        self.head += chunk[:room]
+                        chunk = chunk[room:]
+                    if chunk:
+                        self.tail += chunk
+                        del self.tail[:max(len(self.tail) - half, 0)]
         except (OSError, ValueError):
             return
 
     def text(self) -> str:
         with self.lock:
-            kept, total = bytes(self.kept), self.total
-        s = kept.decode("utf-8", "replace")
-        if total > len(kept):
-            s += f"\n[... {total - len(kept):,} more bytes not kept]"
-        return s
+            head, tail, total = bytes(self.head), bytes(self.tail), self.total
+        dropped = total - len(head) - len(tail)
+        if dropped <= 0:
+            return (head + tail).decode("utf-8", "replace")
+        return (head.decode("utf-8", "replace") + f"\n[... {dropped:,} bytes not kept ...]\n"
+                + tail.decode("utf-8", "replace"))
 
 
 def _nbytes(value) -> int:
@@ -412,7 +421,8 @@ class Sandbox:
         """What the candidate printed (capped)."""
         if not self.captures:
             return "", ""
-        return clean(self.captures[0].text(), self.limits.capture_bytes), clean(self.captures[1].text(), self.limits.capture_bytes)
+        room = self.limits.capture_bytes + 100  # what was kept, and the line saying how much was not
+        return clean(self.captures[0].text(), room), clean(self.captures[1].text(), room)
 
     # -- cases ---------------------------------------------------------------
     def time_left(self) -> float:
