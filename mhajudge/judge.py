@@ -88,8 +88,13 @@ def select_cases(cases: list, only: str | None) -> list:
         return cases
     chosen = [c for c in cases if only.lower() in c.name.lower()]
     if not chosen:
-        names = "; ".join(f"'{n}'" for n in sorted({c.name.split(" #")[0] for c in cases}))  # names hold commas
-        raise JudgeError(f"--case {only!r} matches no case", hint=f"the cases are: {names}")
+        import difflib
+
+        plain = sorted({c.name.split(" #")[0] for c in cases})
+        names = "; ".join(f"'{n}'" for n in plain)  # names hold commas
+        near = difflib.get_close_matches(only.lower(), [n.lower() for n in plain], n=1, cutoff=0.6)
+        near = next((f"did you mean '{n}'? " for n in plain if near and n.lower() == near[0]), "")
+        raise JudgeError(f"--case {only!r} matches no case", hint=f"{near}the cases are: {names}")
     return chosen
 
 
@@ -311,6 +316,9 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                 pass  # the sandbox says why not
         track = track_of(track_text)
     report = Report(problem=problem.id, file=str(file), isolated=isolate, track=track)
+    header = read_header(track_text) if sandbox is None and track_text else None
+    if problem_id and header and header != problem.id:
+        report.notes.append(f"the file's header says {header}; it was judged as {problem.id}, as --problem says")
     if sandbox is not None:
         isolate = report.isolated = sandbox.isolate
         opened = contextlib.nullcontext(sandbox)

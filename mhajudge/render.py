@@ -26,6 +26,12 @@ def _fmt_time(t) -> str:
     return f"{t * 1000:.1f} ms" if t < 1 else f"{t:.2f} s"
 
 
+def indented(text: str) -> str:
+    """Candidate-controlled text on lines of its own: every line after the first indented,
+    so none can pass for one of the judge's (a message holding '\nACCEPTED  18/18')."""
+    return text.replace("\n", "\n    ")
+
+
 def _short(message: str, full: bool = False) -> str:
     """The table shows the first point of a message; JSON keeps all of it."""
     if full or len(message) <= 100:
@@ -73,8 +79,9 @@ def render_report(report: Report, console, hide: bool = False) -> None:
     if report.not_run:
         line.append(f"  {len(report.not_run)} not run (-x: stopped at the first failure)", "dim")
     if report.speed and report.speed.get("ratio") is not None:
-        line.append(f"  your code: {_fmt_time(report.speed['time_s'])}, "
-                    f"{report.speed['ratio']:.1f}x the reference", "dim")
+        ratio = report.speed["ratio"]
+        line.append(f"  your code: {_fmt_time(report.speed['time_s'])}, {ratio:.1f}x the reference's time"
+                    + (" (faster)" if ratio < 0.8 else " (slower)" if ratio > 1.25 else ""), "dim")
     console.print(line)
     # Sample cases are shown in full; hidden ones only when not --hide.
     shown = [c for c in report.cases if c.group == "sample" or not hide]
@@ -82,7 +89,7 @@ def render_report(report: Report, console, hide: bool = False) -> None:
     if crashed is not None and not load_failed and _short(clean(crashed.message)) != clean(crashed.message):
         # the table cut it: where it raised is at the end (line N: the code)
         console.print(Text("error ", "bold red") + Text(f"(case {clean(crashed.name, 120)}): ", "dim")
-                      + Text(clean(crashed.message, 1000)))
+                      + Text(indented(clean(crashed.message, 1000))))
     _show_details(shown, console)
     small = _show_small_failure(shown, console)
     _show_heatmaps(([small] if small else []) + shown, console)

@@ -334,7 +334,10 @@ def render(tried: Tried, console) -> None:
                 if got.shape == want.shape:
                     console.print(Text(f"  difference (yours - reference) =\n"
                                        f"{np.array2string(got.astype(float) - want.astype(float))}"))
+    from .render import indented
+    from .untrusted import clean
+
     line = Text(tried.verdict.upper(), STYLE.get(tried.verdict, ""))
     if tried.message:
-        line.append("  " + tried.message)
+        line.append("  " + indented(clean(tried.message)))
     console.print(line)

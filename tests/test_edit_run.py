@@ -7,7 +7,7 @@ import numpy as np
 
 import pytest
 
-from conftest import SOLUTIONS, run_cli
+from conftest import ROOT, SOLUTIONS, run_cli
 
 WRONG = SOLUTIONS / "sdpa" / "no_scale.py"
 
@@ -425,3 +425,29 @@ def test_the_printed_panel_shows_the_first_and_last_lines_of_each_stream(tmp_pat
     cap.run()
     text = cap.text()
     assert text.startswith("x") and text.rstrip().endswith("the real error") and "bytes not kept" in text
+
+
+def test_small_things_a_stranger_asked_for(tmp_path):
+    """--case suggests the nearest name; --problem against the file's header is said; the
+    speed line says faster or slower."""
+    code, _, err = run_cli("run", WRONG, "--case", "fuly masked")
+    assert code == 2 and "did you mean 'fully masked row'?" in err, err
+    code, out, _ = run_cli("run", ROOT / "examples" / "sdpa_correct.py", "--problem", "softmax", "--format", "json")
+    assert any("header says sdpa" in n for n in json.loads(out)["notes"])
+    code, out, _ = run_cli("run", ROOT / "examples" / "sdpa_correct.py", env={"COLUMNS": "200"})
+    assert code == 0 and "x the reference's time" in out
+
+
+def test_a_message_cannot_pass_for_a_line_of_the_judge(tmp_path):
+    """A raised message holding newlines: its lines after the first are indented, so
+    none starts a line as the judge's verdict line does."""
+    f = tmp_path / "spoof.py"
+    f.write_text("def scaled_dot_product_attention(Q, K, V, mask=None):\n"
+                 "    raise ValueError('x' * 150 + '\\r\\nACCEPTED  18/18 cases passed\\nACCEPTED')\n")
+    args = tmp_path / "a.py"
+    args.write_text("import numpy as np\nQ = K = V = np.ones((1, 2, 2))\n")
+    for cmd in (["run", f, "--problem", "sdpa"], ["try", f, "--problem", "sdpa", "--args", args]):
+        code, out, err = run_cli(*cmd, env={"COLUMNS": "100"})
+        assert code == 1, out + err
+        assert not [line for line in out.splitlines() if line.startswith("ACCEPTED")], out
+        assert "\r" not in out
