@@ -318,19 +318,22 @@ class History:
         return bool(self._run(lambda con: con.execute(sql, [problem]).fetchone(), create=False))
 
     def diagnosis_counts(self) -> list[tuple[str, int]]:
-        """How often each named mistake was diagnosed, most frequent first."""
-        sql = ("SELECT j.value, COUNT(*) FROM attempts, json_each(attempts.diagnoses) AS j "
-               "GROUP BY j.value ORDER BY COUNT(*) DESC, j.value")
+        """How often each named mistake was diagnosed, most frequent first: in how many
+        versions of a file (a file judged again unchanged, by --samples, --case or a second
+        run, is the same mistake, made once)."""
+        once = "COUNT(DISTINCT COALESCE(NULLIF(attempts.file_hash, ''), 'attempt ' || attempts.id))"
+        sql = (f"SELECT j.value, {once} FROM attempts, json_each(attempts.diagnoses) AS j "
+               f"GROUP BY j.value ORDER BY {once} DESC, j.value")
         try:
             return self._run(lambda con: con.execute(sql).fetchall(), create=False) or []
         except HistoryError as exc:
             if "json_each" not in str(exc):
                 raise
-        counts: dict[str, int] = {}  # an SQLite built without JSON1
+        seen: dict[str, set] = {}  # an SQLite built without JSON1
         for a in self.attempts():
             for d in a.diagnoses:
-                counts[d] = counts.get(d, 0) + 1
-        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                seen.setdefault(d, set()).add(a.file_hash or f"attempt {a.id}")
+        return sorted(((d, len(v)) for d, v in seen.items()), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _statements(script: str) -> list[str]:

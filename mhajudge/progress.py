@@ -55,18 +55,17 @@ def history_table(attempts: list[Attempt], problem: str | None = None, width: in
     if not problem:
         table.add_column("problem", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
-    table.add_column("how", no_wrap=True)
+    table.add_column("how", no_wrap=wide)  # "run (some cases)" may take two lines at 80 columns
     if wide:
         table.add_column("judge", justify="right", no_wrap=True)
-    table.add_column("diagnoses", overflow="fold", min_width=10)
-    if wide:
-        table.add_column("file", overflow="ellipsis", style="dim", max_width=30)
+    table.add_column("diagnoses", overflow="fold", min_width=8)
+    table.add_column("file", overflow="ellipsis", style="dim", min_width=10, max_width=30 if wide else 16)
     for a in attempts:
         verdict = Text(a.verdict, STYLE.get(a.verdict, ""))
         verdict.append(f" {a.passed}/{a.total}", "dim")
         how = a.mode + (" torch" if getattr(a, "track", "numpy") == "torch" else "")
-        if a.groups == "sample":
-            how += " (samples)"
+        if a.groups in ("sample", "partial"):
+            how += " (samples)" if a.groups == "sample" else " (some cases)"
         if a.solve_s is not None:
             how += f" {clock(a.solve_s)}"
         row = [time.strftime("%m-%d %H:%M", time.localtime(a.created_at))]
@@ -76,54 +75,57 @@ def history_table(attempts: list[Attempt], problem: str | None = None, width: in
         if wide:
             row.append("-" if a.duration_s is None else f"{a.duration_s:.1f}s")
         row.append(", ".join(a.diagnoses) or "-")
-        if wide:
-            row.append(Path(a.file).name if a.file else "-")
+        row.append(Path(a.file).name if a.file else "-")
         table.add_row(*row)
     return table
 
 
 def stats_renderables(problems: list, best: dict[str, Best], attempts: list[Attempt],
-                      diagnoses: list[tuple[str, int]], catalogue: dict | None = None) -> list:
+                      diagnoses: list[tuple[str, int]], catalogue: dict | None = None, width: int = 120) -> list:
     """Solved and attempted across the bank, by difficulty, and the most frequent diagnoses."""
     from rich.bar import Bar
     from rich.table import Table
     from rich.text import Text
 
     out = []
+    bar_width = BAR_WIDTH if width >= 110 else 12  # at 80 columns the mistakes' titles need the room
     total = len(problems)
     solved = [p for p in problems if p.id in best and best[p.id].solved]
     tried = {a.problem for a in attempts}
     attempted = [p for p in problems if p.id in tried]
-    accepted_runs = sum(a.verdict == "accepted" for a in attempts)
+    full = [a for a in attempts if a.groups not in ("sample", "partial")]  # every case judged
+    accepted_runs = sum(a.verdict == "accepted" for a in full)
     summary = Table.grid(padding=(0, 2))
     summary.add_column()
     summary.add_column(justify="right")
-    summary.add_column(width=BAR_WIDTH)
+    summary.add_column(width=bar_width)
     summary.add_row(Text("solved", "bold"), f"{len(solved)}/{total}",
-                    Bar(size=max(total, 1), begin=0, end=len(solved), width=BAR_WIDTH, color="green"))
+                    Bar(size=max(total, 1), begin=0, end=len(solved), width=bar_width, color="green"))
     summary.add_row(Text("attempted", "bold"), f"{len(attempted)}/{total}",
-                    Bar(size=max(total, 1), begin=0, end=len(attempted), width=BAR_WIDTH, color="yellow"))
+                    Bar(size=max(total, 1), begin=0, end=len(attempted), width=bar_width, color="yellow"))
     for level in ("easy", "medium", "hard"):
         of_level = [p for p in problems if p.difficulty == level]
         if of_level:
             n = sum(p in solved for p in of_level)
             summary.add_row(f"  {level}", f"{n}/{len(of_level)}",
-                            Bar(size=len(of_level), begin=0, end=n, width=BAR_WIDTH, color="green"))
+                            Bar(size=len(of_level), begin=0, end=n, width=bar_width, color="green"))
     out.append(Text("Progress", "bold underline"))
     out.append(summary)
-    out.append(Text(f"{len(attempts)} attempts, {accepted_runs} accepted", "dim"))
+    some = len(attempts) - len(full)
+    out.append(Text(f"{len(full)} full run{'' if len(full) == 1 else 's'}, {accepted_runs} accepted"
+                    + (f"; {some} of some cases only (--samples, --case, -x)" if some else ""), "dim"))
 
     if diagnoses:
         catalogue = catalogue or {}
         top = diagnoses[0][1]
         table = Table(title="Most frequent mistakes", title_justify="left", title_style="bold underline",
                       box=None, padding=(0, 2))
-        table.add_column("mistake")
-        table.add_column("times", justify="right")
-        table.add_column("", width=BAR_WIDTH)
+        table.add_column("mistake", no_wrap=True, min_width=max(len(m) for m, _ in diagnoses[:8]))
+        table.add_column("files", justify="right")  # versions of a file it was found in
+        table.add_column("", width=bar_width)
         table.add_column("what it is", overflow="fold", style="dim")
         for mistake, count in diagnoses[:8]:
-            table.add_row(mistake, str(count), Bar(size=top, begin=0, end=count, width=BAR_WIDTH, color="red"),
+            table.add_row(mistake, str(count), Bar(size=top, begin=0, end=count, width=bar_width, color="red"),
                           catalogue.get(mistake, {}).get("title", ""))
         out.append(Text(""))
         out.append(table)

@@ -382,3 +382,38 @@ def test_list_imports_no_numpy_even_with_a_history(tmp_path):
     imported = [line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")]
     assert "sqlite3" in imported and "mhajudge.history" in imported
     assert not [m for m in imported if m.split(".")[0] == "numpy"]
+
+
+def test_a_mistake_in_one_file_counts_once_however_often_it_is_judged(tmp_path):
+    """A stranger's stats said 'masked-row-nan 8 times' for one file judged with --samples,
+    --case, -x and again unchanged: a mistake counts once per version of a file."""
+    h = History(tmp_path / "h.sqlite3")
+    for groups in ("all", "sample", "partial", "all"):
+        h.record(Attempt("sdpa", "wrong-answer", 2, 18, file="a.py", file_hash="v1", diagnoses=["no-scale"],
+                         groups=groups))
+    h.record(Attempt("sdpa", "wrong-answer", 2, 18, file="a.py", file_hash="v2", diagnoses=["no-scale"]))
+    h.record(Attempt("sdpa", "wrong-answer", 2, 18, file="b.py", diagnoses=["no-scale", "mask-inverted"]))
+    assert h.diagnosis_counts() == [("no-scale", 3), ("mask-inverted", 1)]
+
+
+def test_stats_tell_full_runs_from_partial_ones(tmp_path):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from mhajudge.progress import stats_renderables
+
+    attempts = [Attempt("sdpa", "accepted", 2, 2, groups="sample"), Attempt("sdpa", "accepted", 18, 18),
+                Attempt("sdpa", "wrong-answer", 1, 18, groups="partial")]
+    con = Console(file=StringIO(), width=80)
+    for part in stats_renderables(bank_problems(), {}, attempts, [("unstable-softmax", 1)], width=80):
+        con.print(part)
+    out = con.file.getvalue()
+    assert "1 full run, 1 accepted; 2 of some cases only" in out and "unstable-softmax" in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def bank_problems():
+    from mhajudge import bank
+
+    return bank.load_all()

@@ -104,5 +104,5 @@ def stats_cmd() -> None:
     con = console()
     for part in stats_renderables(bank.load_all(), history.safe("best", default={}),
                                   history.safe("attempts", default=[]),
-                                  history.safe("diagnosis_counts", default=[]), catalogue):
+                                  history.safe("diagnosis_counts", default=[]), catalogue, width=con.width):
         con.print(part)
