@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from . import bank
 from .sandbox.programs import exception_code
 from .cases import run_reference
-from .check import check_answer
+from .check import matches as answer_matches
 
 
 def mistake_functions(problem) -> dict:
@@ -144,7 +144,7 @@ def _matches_one(case, answer: dict, fn, drivers, loose=False) -> bool:
         match = getattr(drivers, "match_mistake", None)
         return bool(match and match(case, answer, wrong))
     tol = loose or case.tolerance
-    return check_answer(answer, [wrong], tol["atol"], tol["rtol"]).ok
+    return answer_matches(answer, [wrong], tol["atol"], tol["rtol"])
 
 
 DISTINCT = 10  # a case is a mistake's evidence only where its answer is off by more than this many tolerances
@@ -162,7 +162,7 @@ def _near_right(case, fn, wrong: dict, tol: dict) -> bool:
     key = (fn, tol["atol"], tol["rtol"])
     if key not in cache:
         try:
-            cache[key] = check_answer(wrong, case.expected, DISTINCT * tol["atol"], DISTINCT * tol["rtol"]).ok
+            cache[key] = answer_matches(wrong, case.expected, DISTINCT * tol["atol"], DISTINCT * tol["rtol"])
         except Exception:  # noqa: BLE001 - an answer of another shape passes nothing
             cache[key] = False
     return cache[key]
@@ -174,7 +174,7 @@ def _near(c, fns, tol: dict) -> bool:
         return False
     for fn in fns if isinstance(fns, (list, tuple)) else [fns]:
         wrong = mistake_answer(fn, c.case)
-        if wrong is not None and check_answer(c.answer, [wrong], tol["atol"], tol["rtol"]).ok:
+        if wrong is not None and answer_matches(c.answer, [wrong], tol["atol"], tol["rtol"]):
             return True
     return False
 
@@ -253,7 +253,7 @@ def _float32_finding(problem, failing, f32) -> _Finding | None:
     if f32 is None:
         return None
     right = [c for c in failing if _loosenable(c.case) and c.case.expected
-             and check_answer(c.answer, c.case.expected, f32(c.case)["atol"], f32(c.case)["rtol"]).ok]
+             and answer_matches(c.answer, c.case.expected, f32(c.case)["atol"], f32(c.case)["rtol"])]
     if not right:
         return None
     catalogue = bank.mistake_catalogue()
@@ -339,14 +339,12 @@ def _describe(f: _Finding, chosen: list[_Finding], not_ok: list, mine: int) -> d
 def _values_right(c) -> bool:
     """The answer's values are the expected ones: the case failed for something else
     (a search that asked the model too often, say), which no arithmetic mistake explains."""
-    from .check import check_answer
-
     if not c.case.expected:
         return False
     plain = lambda d: {k: v for k, v in d.items() if not k.startswith("$")}  # noqa: E731
     try:
-        return check_answer(plain(c.answer), [plain(w) for w in c.case.expected],
-                            c.case.tolerance["atol"], c.case.tolerance["rtol"]).ok
+        return answer_matches(plain(c.answer), [plain(w) for w in c.case.expected],
+                              c.case.tolerance["atol"], c.case.tolerance["rtol"])
     except Exception:  # noqa: BLE001 - an answer of another shape: its values are not right
         return False
 
