@@ -191,11 +191,23 @@ def gradescope_many(grade: dict, max_score: float | None = None, visibility: str
             "submissions": {r["path"]: gradescope(r, max_score, visibility) for r in grade["submissions"]}}
 
 
+FOLDER_BYTES = 200  # of a results folder's name: file systems allow 255, and escaping (\xff) quadruples a byte
+
+
 def results_folder_name(path: str) -> str:
     """The folder of one submission under ``grade --format gradescope -o DIR``: its
-    report path (already escaped, one line) with no way out of DIR."""
+    report path (already escaped, one line) with no way out of DIR. A name too long for
+    a file system (254 undecodable bytes escape to 1,016 characters) is cut and given
+    a hash of the whole path, so it stays one of a kind."""
+    import hashlib
+
     name = str(path).replace("/", "_").replace(os.sep, "_")
-    return "_" + name if name in ("", ".", "..") or name.startswith(".") else name
+    name = "_" + name if name in ("", ".", "..") or name.startswith(".") else name
+    if len(name.encode("utf-8", "surrogateescape")) > FOLDER_BYTES:
+        digest = hashlib.sha256(str(path).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        head = name.encode("utf-8", "surrogateescape")[:FOLDER_BYTES - 17].decode("utf-8", "ignore")
+        name = f"{head}~{digest}"
+    return name
 
 
 CSV_FIELDS = ["path", "verdict", "passed", "total", "score", "time_s", "diagnoses", "reason", "notes"]

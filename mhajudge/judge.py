@@ -197,24 +197,30 @@ def unexplained(report) -> set | None:
     return left or None
 
 
-def _find_divergence(problem, report, box, always: bool = False) -> None:
+def _find_divergence(problem, report, box, always: bool = False, hide: bool = False) -> None:
     from . import divergence
 
     names = None if always else unexplained(report)
     if names is None and not always:
         return
+    if hide:  # what a trace says (a line, a factor) is the candidate's to choose: of sample cases only
+        samples = {c.name for c in report.cases if c.group == "sample"}
+        names = samples if names is None else set(names) & samples
+        if not names:
+            return
     try:
         report.divergence = divergence.find(problem, report, box, getattr(box, "sent_source", "") or "", names)
     except Exception:  # noqa: BLE001 - the trace only ever helps; it never costs a verdict
         report.divergence = None
 
 
-def _trace(problem, report, box) -> None:
+def _trace(problem, report, box, hide: bool = False) -> None:
     from . import divergence
 
-    failing = [c for c in report.cases if c.verdict != "accepted" and divergence.traceable(c.case)]
-    chosen = divergence.pick_case(report) or (failing or [c for c in report.cases if divergence.traceable(c.case)]
-                                              or [None])[0]
+    shown = {c.name for c in report.cases if c.group == "sample" or not hide}  # --hide: a hidden case's shapes too
+    failing = [c for c in report.cases if c.verdict != "accepted" and divergence.traceable(c.case) and c.name in shown]
+    chosen = divergence.pick_case(report, shown) or (
+        failing or [c for c in report.cases if divergence.traceable(c.case) and c.name in shown] or [None])[0]
     if chosen is None:
         return
     try:
@@ -226,6 +232,17 @@ def _trace(problem, report, box) -> None:
 
 
 SLOW = 20.0  # a correct answer this many times slower than the reference gets a note
+SLOW_NOTE = "correct, but "
+
+
+def error_decade(err: float | None) -> float | None:
+    """A hidden case's error size as the power of ten at or above it (0 stays 0), between
+    1e-12 and 1e6: what ``--hide`` shows of a number the candidate can steer."""
+    import math
+
+    if err is None or not math.isfinite(err) or err <= 0:
+        return err
+    return float(min(max(10.0 ** math.ceil(math.log10(err)), 1e-12), 1e6))
 
 
 def _speed(report: Report) -> None:
@@ -249,7 +266,7 @@ def _speed(report: Report) -> None:
                "nothing): take the prints out before you time it") if lines > 20 else (
                "probably looping in Python where one batched matmul (@ or einsum) over all heads and "
                "positions would do")
-        report.notes.append(f"correct, but {mine / ref:.0f}x slower than the reference ({_ms(mine)} against "
+        report.notes.append(f"{SLOW_NOTE}{mine / ref:.0f}x slower than the reference ({_ms(mine)} against "
                             f"{_ms(ref)}): {why}")
 
 
@@ -372,9 +389,9 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
         if diagnose and report.verdict != "accepted" and loaded.ok:
             report.diagnoses = diagnose_report(problem, report)
             if find_divergence is not False:
-                _find_divergence(problem, report, box, always=bool(find_divergence))
+                _find_divergence(problem, report, box, always=bool(find_divergence), hide=hide)
         if trace and loaded.ok:
-            _trace(problem, report, box)
+            _trace(problem, report, box, hide=hide)
     if not loaded.ok:
         report.load_message = loaded.message
     if skipped is not None:
@@ -398,8 +415,15 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                 c.time_s = None  # its claimed time is the candidate's to choose, to the microsecond
                 if not c.from_load:
                     c.message, c.details = "", ""
+                # Its error size is |answer - expected|, and the candidate chooses its answer:
+                # to the decade only, or a hidden input comes back in the digits.
+                c.max_abs_error = error_decade(c.max_abs_error)
         report.stdout = report.stderr = ""
         if report.speed:  # the totals likewise, to two significant figures
             report.speed = {k: (float(f"{v:.2g}") if isinstance(v, float) else v) for k, v in report.speed.items()}
+            slow = [n for n in report.notes if n.startswith(SLOW_NOTE)]
+            if slow and report.speed.get("ratio"):  # said again from those figures, not the exact ones
+                report.notes[report.notes.index(slow[0])] = (
+                    f"{SLOW_NOTE}about {report.speed['ratio']:g}x slower than the reference")
     report.wall_s = time.perf_counter() - start
     return report

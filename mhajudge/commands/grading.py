@@ -38,10 +38,28 @@ def _write_results_folders(result: dict, folder: Path, max_score, visibility: st
     from .. import formats
 
     folder.mkdir(exist_ok=True)
+    names: dict[str, str] = {}
+    failed, written = [], 0
     for row in result["submissions"]:
-        target = folder / formats.results_folder_name(row["path"])
-        target.mkdir(exist_ok=True)
-        (target / "results.json").write_text(as_json(formats.gradescope(row, max_score, visibility)), encoding="utf-8")
+        name = formats.results_folder_name(row["path"])
+        if name in names:  # two paths one folder: say so rather than let one overwrite the other
+            failed.append(f"{row['path']} (its folder {name} is also {names[name]}'s)")
+            continue
+        names[name] = row["path"]
+        try:  # one submission's folder that cannot be written costs only that submission
+            target = folder / name
+            target.mkdir(exist_ok=True)
+            (target / "results.json").write_text(as_json(formats.gradescope(row, max_score, visibility)),
+                                                 encoding="utf-8")
+            written += 1
+        except OSError as exc:
+            failed.append(f"{row['path']} ({exc.strerror or exc})")
+    if failed:
+        from ..untrusted import shown_name
+
+        raise JudgeError(f"wrote {written} of {len(result['submissions'])} results folders in {folder}; not: "
+                         + "; ".join(shown_name(f, 300) for f in failed[:5]) + (" ..." if len(failed) > 5 else ""),
+                         hint="the others are written; the report on stdout or --output has every row")
 
 
 def _emit_grade(result: dict, format: Format, csv_path: Optional[Path], output: Optional[Path],
