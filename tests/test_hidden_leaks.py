@@ -56,41 +56,38 @@ def test_a_long_name_costs_no_other_student_their_results_folder(tmp_path):
     assert scores[0] < scores[1] == scores[2]
 
 
-def test_a_hidden_error_size_says_its_decade_only(tmp_path):
+def _graded(tmp_path, name: str, text: str):
+    """(exit code, the one submission's row, stderr, its file) of grading ``text`` alone."""
     subs = tmp_path / "subs"
     subs.mkdir()
-    (subs / "leak.py").write_text(LEAK)
+    (subs / name).write_text(text)
     code, out, err = run_cli("grade", subs, "-p", "sdpa", "--format", "json", "--no-isolate")
-    row = json.loads(out)["submissions"][0]
+    return code, json.loads(out)["submissions"][0], err, subs / name
+
+
+def test_a_hidden_error_size_says_its_decade_only(tmp_path):
+    code, row, err, leak = _graded(tmp_path, "leak.py", LEAK)
     hidden = [c["max_abs_error"] for c in row["cases"] if c["group"] == "hidden"]
     assert code == 0 and row["verdict"] == "wrong-answer" and hidden, err
     assert all(_is_decade(x) for x in hidden), hidden
-    code, out, _ = run_cli("run", subs / "leak.py", "--hide", "--format", "json", "--no-isolate")
+    code, out, _ = run_cli("run", leak, "--hide", "--format", "json", "--no-isolate")
     assert all(_is_decade(c["max_abs_error"]) for c in json.loads(out)["cases"] if c["group"] == "hidden")
-    code, out, _ = run_cli("run", subs / "leak.py", "--format", "json", "--no-isolate")  # not hidden: exact
+    code, out, _ = run_cli("run", leak, "--format", "json", "--no-isolate")  # not hidden: exact
     assert not all(_is_decade(c["max_abs_error"]) for c in json.loads(out)["cases"] if c["group"] == "hidden")
 
 
 def test_no_trace_of_a_hidden_case_under_hide(tmp_path):
-    subs = tmp_path / "subs"
-    subs.mkdir()
-    (subs / "scaled.py").write_text(SCALED)
-    code, out, err = run_cli("grade", subs, "-p", "sdpa", "--format", "json", "--no-isolate")
-    row = json.loads(out)["submissions"][0]
+    code, row, err, scaled = _graded(tmp_path, "scaled.py", SCALED)
     assert code == 0 and row["verdict"] == "wrong-answer", err
     hidden = {c["name"] for c in row["cases"] if c["group"] == "hidden"}
     assert not row.get("divergence") or row["divergence"]["case"] not in hidden, row.get("divergence")
     assert "82" not in json.dumps(row.get("divergence"))  # the factor 2 + 10 * 8
-    code, out, _ = run_cli("run", subs / "scaled.py", "--format", "json", "--no-isolate")  # shown: traced
+    code, out, _ = run_cli("run", scaled, "--format", "json", "--no-isolate")  # shown: traced
     assert json.loads(out).get("divergence"), "the trace should still run where hidden cases are shown"
 
 
 def test_the_slow_note_under_hide_says_no_more_than_the_rounded_totals(tmp_path):
-    subs = tmp_path / "subs"
-    subs.mkdir()
-    (subs / "sleeps.py").write_text(SLEEPS)
-    code, out, err = run_cli("grade", subs, "-p", "sdpa", "--format", "json", "--no-isolate")
-    row = json.loads(out)["submissions"][0]
+    code, row, err, _ = _graded(tmp_path, "sleeps.py", SLEEPS)
     assert code == 0 and row["verdict"] == "accepted", err
     slow = [n for n in row["notes"] if "slower than the reference" in n]
     assert slow and " ms" not in slow[0] and "µs" not in slow[0], slow
