@@ -101,10 +101,12 @@ def _scan(folder: Path) -> tuple[list[Path], str]:
                     todo.append((Path(entry.path), depth + 1))
                 else:
                     deeper = True
-            elif entry.name.endswith(".py"):
+            elif entry.name.endswith((".py", ".ipynb")):
                 found.append(Path(entry.path))
+    # A notebook is the submission only where no .py is (a solution.py beside scratch.ipynb is judged)
+    found = [f for f in found if f.suffix == ".py"] or found
     if not found:
-        return [], "the folder holds no .py file" + (
+        return [], "the folder holds no .py file (nor a notebook)" + (
             f" (folders nested more than {MAX_DEPTH} deep are not looked into)" if deeper else "")
     return sorted(found), ""
 
@@ -134,11 +136,24 @@ def _pick(folder: Path) -> tuple[Path | None, str]:
                   f"solution.py or give it a `# mhajudge: ID` header")
 
 
+def _read(file: Path, within) -> tuple[str, int | None]:
+    """A submission's text to judge, a .py file's or a notebook's code cells, and (for a
+    notebook) how many IPython-only lines were left out."""
+    from .notebook import NOTEBOOK_LIMIT, code_of, is_notebook
+
+    if not is_notebook(file):
+        return read_source(file, within=within), None
+    try:
+        return code_of(file.name, read_source(file, within=within, limit=NOTEBOOK_LIMIT))
+    except JudgeError as exc:
+        raise SourceError(str(exc)) from None
+
+
 def _vetted(sub: Submission, shown: str = "") -> Submission:
     """The submission, or a load-error one saying why its file cannot be judged."""
     if sub.file is not None:
         try:
-            read_source(sub.file, within=sub.within)
+            _read(sub.file, sub.within)
         except SourceError as exc:
             return Submission(sub.path, None, f"{shown}: {exc}" if shown else str(exc), sub.within)
     return sub
@@ -156,8 +171,11 @@ def _entry(folder: Path, entry: os.DirEntry) -> Submission | None:
         file, why = _pick(Path(entry.path))
         sub = Submission(path, file, why, Path(entry.path))
         return _vetted(sub, report_name(str(file.relative_to(entry.path))) if file else "")
-    if entry.name.endswith(".py"):
+    if entry.name.endswith((".py", ".ipynb")):
         return _vetted(Submission(path, Path(entry.path), within=folder))
+    if entry.name.lower().endswith((".py", ".ipynb")):  # bob.PY: meant as one, surely; not judged as one
+        return Submission(path, None, f"{path}: a submission's name ends in .py (or .ipynb), in lower case; "
+                                      "rename it to be judged")
     if is_link:  # no .py name: only a link to a folder, or one that leads nowhere, may have been meant
         try:
             leads_to_dir = stat.S_ISDIR(os.stat(entry.path).st_mode)
@@ -228,7 +246,7 @@ def _load_error(sub: Submission, problem, cases, why: str) -> dict:
             "notes": [why], "time_s": 0.0}
 
 
-_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.py")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.(py|ipynb)")
 
 
 def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool = False,
@@ -244,7 +262,7 @@ def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool
     if sub.file is None:
         return plain(_load_error(sub, problem, cases, sub.problem))
     try:
-        source = read_source(sub.file, within=sub.within)
+        source, skipped = _read(sub.file, sub.within)
     except SourceError as exc:  # it changed since it was found
         return plain(_load_error(sub, problem, cases, str(exc)))
     if sources is not None:
@@ -252,8 +270,12 @@ def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool
     name = sub.file.name if _PLAIN_NAME.fullmatch(sub.file.name) else "submission.py"
     try:  # the vetted bytes go to the sandbox as they are: no copy on disk to leave behind
         report = judge_file(Path(name), problem=problem, cases=cases, limits=limits, hide=True, isolate=isolate,
-                            exitfirst=exitfirst, source=source)
+                            exitfirst=exitfirst, source=source,
+                            notebook_skipped=skipped)
         row = {"path": sub.path, **report.to_json()}
+        helper = _sibling_import(report, sub)
+        if helper:
+            row["notes"] = list(row.get("notes", [])) + [helper]
     except Exception as exc:  # noqa: BLE001 - one submission must never break the others
         row = {"path": sub.path, "problem": problem.id, "file": None, "verdict": "runtime-error",
                "passed": 0, "total": len(cases), "cases": [], "diagnoses": [], "score": 0.0,
@@ -261,6 +283,21 @@ def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool
                "time_s": 0.0, "judge_error": True}
     row["file"] = report_name(str(sub.file))
     return plain(row)
+
+
+_NO_MODULE = re.compile(r"No module named '([A-Za-z_][A-Za-z0-9_]*)'")
+
+
+def _sibling_import(report, sub: Submission) -> str:
+    """A note when the file failed to import a module that sits beside it in its folder:
+    a submission is one file, and helpers.py next to solution.py is not sent."""
+    if report.verdict != "load-error" or sub.file is None:
+        return ""
+    m = _NO_MODULE.search(report.load_message or "")
+    if not m or not (sub.file.parent / f"{m.group(1)}.py").is_file():
+        return ""
+    return (f"{m.group(1)}.py is in the submission's folder, but a submission is one file: only "
+            f"{report_name(sub.file.name)} is judged; put what it imports from {m.group(1)} into it")
 
 
 def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limits=None,

@@ -103,6 +103,47 @@ def test_run_autograder_the_way_gradescope_runs_it(tmp_path):
                    check=True, timeout=120)
     result = json.loads((tmp_path / "r2" / "results.json").read_text())
     assert result["score"] == 0 and "Submit one .py file" in result["output"]
+    from mhajudge.notebook import notebook_of  # a student who submitted their notebook
+
+    nb = tmp_path / "nb" / "submission"
+    nb.mkdir(parents=True)
+    (nb / "attempt.ipynb").write_text(notebook_of(CORRECT))
+    subprocess.run(["bash", str(script)], env={**env, "SUBMISSION_DIR": str(nb), "RESULTS_DIR": str(tmp_path / "r3"),
+                                               "PROBLEM": "sdpa"}, check=True, timeout=120)
+    result = json.loads((tmp_path / "r3" / "results.json").read_text())
+    assert result["score"] == result["max_score"] > 0, result["output"]
+
+
+def test_grade_judges_notebooks_and_gives_every_meant_entry_a_row(tmp_path):
+    """A stranger's class: a notebook vanished from every format ('22 submissions' of 23),
+    and one in a folder was 'holds no .py file'. A .py beside a scratch notebook is still
+    the one judged; bob.PY is meant as one and gets a row saying what to do."""
+    from mhajudge.notebook import notebook_of
+
+    subs = tmp_path / "subs"
+    (subs / "dave").mkdir(parents=True)
+    (subs / "frank").mkdir()
+    (subs / "alice.py").write_text(CORRECT)
+    (subs / "bob.PY").write_text(CORRECT)
+    (subs / "carol.ipynb").write_text(notebook_of(CORRECT))
+    (subs / "dave" / "work.ipynb").write_text(notebook_of("%%time\n" + NO_SCALE))
+    (subs / "erin.ipynb").write_text("{not json")
+    (subs / "frank" / "solution.py").write_text(CORRECT)
+    (subs / "frank" / "scratch.ipynb").write_text(notebook_of("raise ValueError('scratch')"))
+    (subs / "README.md").write_text("not a submission")
+    code, out, err = run_cli("grade", subs, "-p", "sdpa", "--format", "json")
+    rows = {r["path"]: r for r in json.loads(out)["submissions"]}
+    assert code == 0 and set(rows) == {"alice.py", "bob.PY", "carol.ipynb", "dave", "erin.ipynb", "frank"}, err
+    assert rows["carol.ipynb"]["verdict"] == "accepted" and rows["frank"]["verdict"] == "accepted"
+    assert rows["dave"]["verdict"] == "wrong-answer" and {d["id"] for d in rows["dave"]["diagnoses"]} == {"no-scale"}
+    assert rows["bob.PY"]["verdict"] == "load-error" and "lower case" in json.dumps(rows["bob.PY"])
+    assert rows["erin.ipynb"]["verdict"] == "load-error" and "not a Jupyter notebook" in json.dumps(rows["erin.ipynb"])
+    (subs / "xena").mkdir()  # a student who split the solution into two files
+    (subs / "xena" / "solution.py").write_text("from helpers import softmax\n" + CORRECT)
+    (subs / "xena" / "helpers.py").write_text("def softmax(x):\n    return x\n")
+    code, out, err = run_cli("grade", subs, "-p", "sdpa", "--format", "json", "--case", "unbatched")
+    xena = next(r for r in json.loads(out)["submissions"] if r["path"] == "xena")
+    assert xena["verdict"] == "load-error" and any("a submission is one file" in n for n in xena["notes"]), xena
 
 
 def test_junit_is_valid_and_names_are_stable(subs, tmp_path):
