@@ -213,20 +213,39 @@ def results_folder_name(path: str) -> str:
 CSV_FIELDS = ["path", "verdict", "passed", "total", "score", "time_s", "diagnoses", "reason", "notes"]
 
 
-def _cell(value) -> str:
+def _cell(value, fold: bool = True) -> str:
     """A CSV text field: one line, no control characters, and never read as a
-    formula by a spreadsheet (a leading = + - @ gets a quote, as OWASP advises)."""
-    text = " ".join(clean(value, limit=PLAIN_LIMIT).split())
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    formula by a spreadsheet (a leading = + - @ gets a quote, as OWASP advises).
+    ``fold=False`` keeps its spaces as they are (a path: " alice.py" is not "alice.py")."""
+    text = clean(value, limit=PLAIN_LIMIT)
+    text = " ".join(text.split()) if fold else text.replace("\n", " ")
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _count(value) -> int | str:
+    """A number column of a CSV row: an integer, or empty (a hand-edited report's text is no count)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else ""
+
+
+def _number_cell(value) -> float | str:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return ""
+    return number(value)
 
 
 def _reason(row: dict) -> str:
-    """Why a submission is ``forbidden`` or a ``load-error``: its note, else its first message."""
-    if row.get("verdict") not in ("forbidden", "load-error"):
-        return ""
-    if row.get("notes"):
-        return " | ".join(map(str, row["notes"]))
-    return next((str(c.get("message", "")) for c in row.get("cases", []) if c.get("message")), "")
+    """Why a submission is ``forbidden`` or a ``load-error`` (its note, else its first
+    message), or why it crashed or ran out of time or memory (its first such case's
+    message: a reader of the CSV must tell a crash from a wrong answer)."""
+    verdict = row.get("verdict")
+    if verdict in ("forbidden", "load-error"):
+        if row.get("notes"):
+            return " | ".join(map(str, row["notes"]))
+        return next((str(c.get("message", "")) for c in row.get("cases", []) if c.get("message")), "")
+    if verdict in ("runtime-error", "time-limit", "memory-limit"):
+        return next((f"{c.get('name', '')}: {c.get('message', '')}" for c in row.get("cases", [])
+                     if c.get("verdict") == verdict and c.get("message")), "")
+    return ""
 
 
 def csv_text(grade: dict) -> str:
@@ -236,9 +255,10 @@ def csv_text(grade: dict) -> str:
     writer.writeheader()
     for r in grade["submissions"]:
         time_s = r.get("time_s", "")
-        writer.writerow({"path": _cell(r["path"]), "verdict": _cell(r["verdict"]), "passed": r["passed"],
-                         "total": r["total"], "score": number(r.get("score")),
-                         "time_s": "" if time_s in ("", None) else number(time_s),
+        writer.writerow({"path": _cell(r["path"], fold=False), "verdict": _cell(r["verdict"]),
+                         "passed": _count(r.get("passed")), "total": _count(r.get("total")),
+                         "score": _number_cell(r.get("score")),
+                         "time_s": _number_cell(time_s),
                          "diagnoses": _cell(" ".join(d["id"] for d in r.get("diagnoses", []))),
                          "reason": _cell(_reason(r)),
                          "notes": _cell(" | ".join(map(str, r.get("notes", []))))})
@@ -257,6 +277,8 @@ def _why(row: dict) -> str:
         text = "; ".join(map(str, row["notes"]))
     elif row["verdict"] in ("load-error", "forbidden") and row.get("cases"):
         text = str(row["cases"][0].get("message", ""))
+    else:
+        text = _reason(row)  # a crash, a time or memory limit: its first such case
     return text if len(text) <= WHY_WIDTH else text[:WHY_WIDTH - 3] + "..."
 
 

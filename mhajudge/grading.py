@@ -44,7 +44,10 @@ class Submission:
     within: Path | None = None  # the folder the file must stay inside: DIR, or the submission folder
 
 
-_NEEDS_ESCAPE = re.compile(f"[\\\\\x00-\x1f\x7f-\x9f{INVISIBLE}\ud800-\udfff]")
+# Spaces that look like a space but are not one (no-break, ideographic, ...): escaped, so
+# "al ice.py" and "al\u00a0ice.py" never look like one student in a table or a spreadsheet.
+LOOKALIKE_SPACES = "\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"
+_NEEDS_ESCAPE = re.compile(f"[\\\\\x00-\x1f\x7f-\x9f{INVISIBLE}{LOOKALIKE_SPACES}\ud800-\udfff]|^ | $")
 
 
 def report_name(name: str) -> str:
@@ -52,8 +55,9 @@ def report_name(name: str) -> str:
     one-to-one (two different names never share a row's ``path``).
 
     Undecodable bytes become ``\\xNN``, control characters (newlines included),
-    bidirectional overrides and lone surrogates ``\\n``, ``\\t``, ``\\r`` or ``\\uNNNN``,
-    and a backslash ``\\\\``; every other character is kept as it is.
+    bidirectional overrides, spaces that only look like one, and lone surrogates ``\\n``,
+    ``\\t``, ``\\r`` or ``\\uNNNN``, a space that begins or ends the name ``\\x20``, and a
+    backslash ``\\\\``; every other character is kept as it is.
     """
     if not _NEEDS_ESCAPE.search(name):
         return name
@@ -63,6 +67,8 @@ def report_name(name: str) -> str:
         code = ord(ch)
         if ch in _SHORT:
             return _SHORT[ch]
+        if ch == " ":  # at the start or the end: seen, not trimmed away
+            return "\\x20"
         if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8 (os.fsdecode's surrogateescape)
             return f"\\x{code - 0xDC00:02x}"
         return f"\\u{code:04x}"
@@ -368,25 +374,109 @@ def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limit
     return result
 
 
-def merge(reports: list[dict], names: list[str] | None = None) -> dict:
-    """Join the JSON reports of ``grade --shard K/N`` runs into one."""
+def merge(reports: list[dict], names: list[str] | None = None, partial: bool = False) -> dict:
+    """Join the JSON reports of ``grade --shard K/N`` runs into one.
+
+    The reports are files that passed through CI artefacts and hands, so each is checked:
+    one problem; shards of one N, each K once, and (unless ``partial``) every K from 1 to
+    N, so a missing artefact cannot pass as the whole class; each row a grade row whose
+    verdict, counts and score agree with its cases (a row edited to read ``accepted`` over
+    a failing case is refused); no path twice."""
     names = names or [f"report {i + 1}" for i in range(len(reports))]
-    problems = {r.get("problem") for r in reports}
+    for name, r in zip(names, reports):
+        if not isinstance(r, dict) or not isinstance(r.get("submissions"), list):
+            raise JudgeError(f"{name} is not a grade report (no submissions list)",
+                             hint="merge the output of `mhajudge grade --format json`")
+    problems = {str(r.get("problem")) for r in reports}
     if len(problems) != 1:
-        raise JudgeError(f"the reports are for different problems: {', '.join(sorted(map(str, problems)))}",
+        raise JudgeError(f"the reports are for different problems: {', '.join(sorted(problems))}",
                          hint="merge only the shards of one grade run")
+    _check_shards(reports, names, partial)
     seen: dict[str, str] = {}
     rows = []
     for name, r in zip(names, reports):
-        subs = r.get("submissions")
-        if not isinstance(subs, list):
-            raise JudgeError(f"{name} is not a grade report (no submissions list)",
-                             hint="merge the output of `mhajudge grade --format json`")
-        for row in subs:
+        for i, row in enumerate(r["submissions"]):
+            why = _bad_row(row)
+            if why:
+                raise JudgeError(f"{name}: submission {i + 1} is not a row grade wrote: {why}",
+                                 hint="merge the reports as grade wrote them; judge again rather than edit one")
             if row["path"] in seen:
                 raise JudgeError(f"{row['path']} is in both {seen[row['path']]} and {name}",
                                  hint="the reports overlap: were they made with different --shard N?")
             seen[row["path"]] = name
             rows.append(row)
     return {"problem": problems.pop(), "submissions": sorted(rows, key=lambda r: r["path"]),
-            "time_s": round(sum(float(r.get("time_s", 0)) for r in reports), 3)}
+            "time_s": round(sum(_number(r.get("time_s", 0)) for r in reports), 3)}
+
+
+def _number(value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return value if value == value and abs(value) != float("inf") else 0.0
+
+
+def _check_shards(reports: list[dict], names: list[str], partial: bool) -> None:
+    shards = [r.get("shard") for r in reports]
+    if all(s is None for s in shards):
+        return
+    parsed = []
+    for name, s in zip(names, shards):
+        try:
+            k, n = parse_shard(s) if isinstance(s, str) else (None, None)
+        except JudgeError:
+            k, n = None, None
+        if k is None:
+            raise JudgeError(f"{name} is not a shard's report ({'no shard' if s is None else repr(s)}), "
+                             "and the others are", hint="merge the reports of one `grade --shard K/N` run")
+        parsed.append((k, n, name))
+    sizes = {n for _, n, _ in parsed}
+    if len(sizes) != 1:
+        raise JudgeError(f"the shards are of different runs: {', '.join(f'{k}/{n} ({m})' for k, n, m in parsed)}",
+                         hint="merge the shards of one --shard K/N run, all of the same N")
+    n = sizes.pop()
+    taken: dict[int, str] = {}
+    for k, _, name in parsed:
+        if k in taken:
+            raise JudgeError(f"shard {k}/{n} is given twice ({taken[k]} and {name})")
+        taken[k] = name
+    missing = [k for k in range(1, n + 1) if k not in taken]
+    if missing and not partial:
+        raise JudgeError(f"shard{'s' if len(missing) > 1 else ''} {', '.join(f'{k}/{n}' for k in missing)} "
+                         f"{'are' if len(missing) > 1 else 'is'} missing: the merged report would leave out "
+                         "those submissions", hint="give every shard's report, or --partial to merge what is here")
+
+
+def _bad_row(row) -> str:
+    """Why ``row`` is not a submission's row as grade writes one (its fields, and its
+    verdict, counts and score against its cases); empty when it is one."""
+    from .results import VERDICTS
+
+    if not isinstance(row, dict):
+        return "not an object"
+    if not isinstance(row.get("path"), str) or not row["path"]:
+        return "its path is not text"
+    if row.get("verdict") not in VERDICTS:
+        return f"its verdict {str(row.get('verdict'))[:40]!r} is none of grade's"
+    counts = [row.get(k) for k in ("passed", "total")]
+    if not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in counts) or counts[0] > counts[1]:
+        return "its passed and total are not counts of its cases"
+    score = row.get("score")
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1:
+        return "its score is not a number from 0 to 1"
+    cases = row.get("cases", [])
+    if not isinstance(cases, list) or not all(isinstance(c, dict) and c.get("verdict") in VERDICTS for c in cases):
+        return "its cases are not a list of judged cases"
+    for key in ("time_s",):
+        if key in row and row[key] is not None and (isinstance(row[key], bool) or not isinstance(row[key], (int, float))):
+            return f"its {key} is not a number"
+    passed, total = counts
+    if cases and "not_run" not in row and len(cases) == total and sum(c["verdict"] == "accepted" for c in cases) != passed:
+        return f"it says {passed} of {total} passed, and its cases say {sum(c['verdict'] == 'accepted' for c in cases)}"
+    if row["verdict"] == "accepted" and (passed != total or total == 0 or score != 1
+                                         or any(c["verdict"] != "accepted" for c in cases)):
+        return "it says accepted, and not every case was"
+    if row["verdict"] != "accepted" and score >= 1 and total:
+        return f"it says {row['verdict']} with a full score"
+    return ""

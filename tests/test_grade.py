@@ -155,7 +155,35 @@ def test_sharded_then_merged_equals_unsharded(submissions, graded, tmp_path):
     assert code == 0, err
     assert _strip_times(json.loads(out)) == _strip_times(graded)
     code, out, err = run_cli("merge", paths[0], paths[0])
-    assert code == 2 and "both" in err
+    assert code == 2 and "given twice" in err
+    # A missing artefact does not pass as the whole class; --partial says it is meant.
+    code, out, err = run_cli("merge", paths[0], paths[2])
+    assert code == 2 and "2/3 is missing" in err, err
+    code, out, err = run_cli("merge", paths[0], paths[2], "--partial")
+    assert code == 0 and len(json.loads(out)["submissions"]) == sizes[0] + sizes[2]
+    # Shards of another run (another N), a report edited by hand: refused, saying which.
+    other = json.loads(paths[1].read_text())
+    other["shard"] = "2/4"
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    code, _, err = run_cli("merge", paths[0], tmp_path / "other.json", paths[2])
+    assert code == 2 and "different runs" in err
+    tampered = json.loads(paths[1].read_text())
+    wrong = next(r for r in tampered["submissions"] if r["verdict"] == "wrong-answer")
+    wrong.update(verdict="accepted", score=1.0)
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+    code, _, err = run_cli("merge", paths[0], tmp_path / "tampered.json", paths[2])
+    assert code == 2 and "not every case was" in err and "Traceback" not in err, err
+    for bad in ({"path": ["x"]}, {"time_s": "soon"}, {"passed": "=HYPERLINK(\"http://e\")"}, {"verdict": None}):
+        broken = json.loads(paths[1].read_text())
+        broken["submissions"][0].update(bad)
+        (tmp_path / "broken.json").write_text(json.dumps(broken))
+        code, _, err = run_cli("merge", paths[0], tmp_path / "broken.json", paths[2], "--csv", tmp_path / "m.csv")
+        assert code == 2 and "not a row grade wrote" in err and "internal error" not in err, (bad, err)
+    broken = json.loads(paths[1].read_text())
+    broken["submissions"] = ["not a row"]
+    (tmp_path / "broken.json").write_text(json.dumps(broken))
+    code, _, err = run_cli("merge", paths[0], tmp_path / "broken.json", paths[2])
+    assert code == 2 and "not an object" in err
 
 
 def test_fail_under_and_bad_flags(submissions):

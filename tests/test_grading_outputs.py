@@ -249,3 +249,30 @@ def test_negative_counts_are_bad_flags(tmp_path):
     assert code == 2 and "--jobs -1" in err, err
     code, _, err = run_cli("history", "-n", "-1")
     assert code == 2 and "--limit -1" in err, err
+
+
+def test_csv_keeps_students_apart_and_says_why_one_crashed(tmp_path):
+    """The hostile pass: ' alice.py' and 'al\u00a0ice.py' became 'alice.py' and 'al ice.py'
+    in the CSV (whitespace folded), so a roster import keyed on path would merge two
+    students; a hand-edited number column was written raw. A stranger: a runtime error
+    had no reason anywhere in the CSV or the table."""
+    import csv as csv_module
+
+    from mhajudge.formats import csv_text
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("alice.py", " alice.py", "al ice.py", "al\u00a0ice.py", "al\u3000ice.py"):
+        (subs / name).write_text(CORRECT)
+    (subs / "victor.py").write_text(CORRECT.replace("import numpy as np", ""))  # np never imported
+    code, out, err = run_cli("grade", subs, "-p", "sdpa", "--csv", tmp_path / "g.csv", "--format", "table",
+                             env={"COLUMNS": "200"})
+    assert code == 0, err
+    rows = list(csv_module.DictReader((tmp_path / "g.csv").open()))
+    assert len({r["path"] for r in rows}) == len(rows) == 6, [r["path"] for r in rows]
+    victor = next(r for r in rows if r["path"] == "victor.py")
+    assert victor["verdict"] == "runtime-error" and "NameError" in victor["reason"], victor
+    assert "NameError" in out  # the table's why column too
+    text = csv_text({"submissions": [{"path": "x.py", "verdict": "wrong-answer", "passed": "=HYPERLINK(\"e\")",
+                                      "total": "@SUM(1)", "score": "=1", "cases": []}]})
+    assert "=" not in text.splitlines()[1] and "@" not in text.splitlines()[1]

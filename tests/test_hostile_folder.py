@@ -389,7 +389,7 @@ def test_errors_naming_a_hostile_folder_are_plain_text(tmp_path):
 def test_merge_of_reports_with_nan_gives_strict_json(tmp_path):
     """`merge` reads any JSON file (Python's reader takes NaN): what it writes must be strict."""
     row = {"path": "a\x1b[2J.py", "problem": "sdpa", "file": None, "verdict": "wrong-answer", "passed": 0,
-           "total": 1, "score": float("nan"), "time_s": float("inf"), "diagnoses": [], "notes": ["\x00[red]n"],
+           "total": 1, "score": 0.0, "time_s": float("inf"), "diagnoses": [], "notes": ["\x00[red]n"],
            "cases": [{"name": "c", "group": "sample", "verdict": "wrong-answer", "max_abs_error": float("nan"),
                       "time_s": float("-inf"), "message": "m\udcff"}]}
     report = tmp_path / "r.json"

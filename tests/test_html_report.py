@@ -213,7 +213,12 @@ def test_merge_and_run_render_the_same_page(report_json, tmp_path):
 
 
 def test_a_hand_made_report_given_to_merge_cannot_inject_either(tmp_path):
-    """merge reads any JSON file: every field of it may be markup, or not what it should be."""
+    """merge reads any JSON file: every field of it may be markup, or not what it should be.
+    merge refuses a row grade did not write (exit 2, no traceback); the page drawn from
+    such a report anyway (html_report.render, a library call) still injects nothing."""
+    from mhajudge.formats import plain
+    from mhajudge.html_report import render
+
     tag = "\"'><script>alert(1)</script><img src=x onerror=alert(2)>"
     run = {"path": "a" + tag, "verdict": tag, "passed": tag, "total": None, "score": "NaN", "time_s": "x",
            "diagnoses": [{"id": tag, "message": tag}], "notes": [tag],
@@ -222,7 +227,8 @@ def test_a_hand_made_report_given_to_merge_cannot_inject_either(tmp_path):
     report = tmp_path / "hand.json"
     report.write_text(json.dumps({"problem": tag, "submissions": [run]}))
     code, page, err = run_cli("merge", report, "--format", "html")
-    assert code == 0, err
+    assert code == 2 and "not a row grade wrote" in err and "Traceback" not in err, err
+    page = render(plain({"problem": tag, "submissions": [run]}))
     assert page.count("<script") == 1 and "SECRET" not in page  # not a sample case: withheld
     dom = parse(page)
     assert {n.tag for n in dom.all()} <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "ul",

@@ -246,8 +246,15 @@ def merge(
                                   help="json (default), table, junit, gradescope or html"),
     csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="also write one CSV row per submission"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="write the merged report here instead of stdout"),
+    partial: bool = typer.Option(False, "--partial", help="merge the shards given even when some of 1..N are "
+                                                          "missing (by default that is an error: a missing "
+                                                          "artefact must not pass as the whole class)"),
 ) -> None:
     """Join the JSON reports of sharded `grade` runs into one.
+
+    Each report is checked: one problem, the shards of one --shard K/N run (every K,
+    unless --partial), and rows as grade wrote them (a row whose verdict or score
+    disagrees with its cases is refused).
 
     Examples:
 
@@ -265,4 +272,4 @@ def merge(
             raise JudgeError(f"cannot read {path}: {exc.strerror}") from None
         except ValueError as exc:
             raise JudgeError(f"{path} is not JSON: {exc}", hint="merge the output of `mhajudge grade --format json`") from None
-    _emit_grade(merge_reports(loaded, [str(p) for p in reports]), format, csv_path, output)
+    _emit_grade(merge_reports(loaded, [str(p) for p in reports], partial=partial), format, csv_path, output)
