@@ -144,6 +144,20 @@ def _error_size(case: dict) -> str:
     return f" (largest error {number(err):.3g})" if err is not None else ""
 
 
+def _shares(points: float, weights: list[float]) -> list[float]:
+    """``points`` split over the tests by weight, each to four decimals, summing to
+    ``points`` to four decimals exactly (the largest remainders get the last units)."""
+    total = sum(weights)
+    if not total:
+        return [0.0] * len(weights)
+    units = round(points * 10_000)
+    exact = [units * w / total for w in weights]
+    given = [int(e) for e in exact]
+    for i in sorted(range(len(exact)), key=lambda i: given[i] - exact[i])[:units - sum(given)]:
+        given[i] += 1
+    return [g / 10_000 for g in given]
+
+
 def gradescope(run: dict, max_score: float | None = None, visibility: str = HIDDEN_VISIBILITY) -> dict:
     """The results.json an LMS autograder reads, for one submission.
 
@@ -160,9 +174,8 @@ def gradescope(run: dict, max_score: float | None = None, visibility: str = HIDD
     total = sum(weights)
     points = total if max_score is None else float(max_score)
     tests = []
-    for c, w in zip(cases, weights):
+    for c, worth in zip(cases, _shares(points, weights)):
         ok = c["verdict"] == "accepted"
-        worth = points * w / total if total else 0.0
         hidden = c.get("group") == "hidden"
         detail = _error_size(c) if hidden else (f": {c['message']}" if c.get("message") else "")
         tests.append({
@@ -177,7 +190,9 @@ def gradescope(run: dict, max_score: float | None = None, visibility: str = HIDD
     lines += [f"diagnosis {d['id']}: {d['message']}" for d in run.get("diagnoses", [])]
     lines += list(run.get("notes", []))
     return {
-        "score": round(points * number(run.get("score")), 4),
+        # what the tests add up to, to the last digit (18 tests of 50/18 points each summed
+        # to 50.0004, and their scores differed from the total's by 3e-4)
+        "score": round(sum(t["score"] for t in tests), 4) if tests else round(points * number(run.get("score")), 4),
         "max_score": round(points, 4),
         "output": "\n".join(lines),
         "execution_time": round(number(run.get("time_s")), 3),
@@ -293,7 +308,7 @@ def render_grade(grade: dict, console) -> None:
 
     grade = plain(grade)
     subs = grade["submissions"]
-    table = Table(title=Text(f"{grade['problem']}: {len(subs)} submissions"), title_justify="left")
+    table = Table(title=Text(f"{grade['problem']}: {len(subs)} submission{'' if len(subs) == 1 else 's'}"), title_justify="left")
     for col, justify in (("submission", "left"), ("verdict", "left"), ("passed", "right"),
                          ("score", "right"), ("time", "right"), ("diagnoses", "left")):
         table.add_column(col, justify=justify, overflow="fold")

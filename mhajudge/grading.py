@@ -42,6 +42,7 @@ class Submission:
     file: Path | None          # the .py file to judge, or None when it cannot be judged
     problem: str = ""          # why not
     within: Path | None = None  # the folder the file must stay inside: DIR, or the submission folder
+    note: str = ""             # said in its row (a symlink to another entry, say)
 
 
 # Spaces that look like a space but are not one (no-break, ideographic, ...): escaped, so
@@ -178,7 +179,14 @@ def _entry(folder: Path, entry: os.DirEntry) -> Submission | None:
         sub = Submission(path, file, why, Path(entry.path))
         return _vetted(sub, report_name(str(file.relative_to(entry.path))) if file else "")
     if entry.name.endswith((".py", ".ipynb")):
-        return _vetted(Submission(path, Path(entry.path), within=folder))
+        note = ""
+        if is_link:  # judged as the file it leads to: say which, so a copy of a classmate's file is seen
+            try:
+                target = Path(os.path.realpath(entry.path)).relative_to(Path(os.path.realpath(folder)))
+                note = f"a symlink to {report_name(str(target))}: judged as that file"
+            except ValueError:
+                pass  # outside the folder: refused by _vetted
+        return _vetted(Submission(path, Path(entry.path), within=folder, note=note))
     if entry.name.lower().endswith((".py", ".ipynb")):  # bob.PY: meant as one, surely; not judged as one
         return Submission(path, None, f"{path}: a submission's name ends in .py (or .ipynb), in lower case; "
                                       "rename it to be judged")
@@ -247,9 +255,15 @@ def shard_of(subs: list[Submission], shard: tuple[int, int] | None) -> list[Subm
 
 
 def _load_error(sub: Submission, problem, cases, why: str) -> dict:
+    """The row of a submission that could not even be sent to a sandbox: shaped as a
+    judged load-error's (every case a load-error, worth its weight in Gradescope)."""
     return {"path": sub.path, "problem": problem.id, "file": None, "verdict": "load-error",
-            "passed": 0, "total": len(cases), "cases": [], "diagnoses": [], "score": 0.0,
-            "notes": [why], "time_s": 0.0}
+            "passed": 0, "total": len(cases),
+            "cases": [{"name": c.name, "group": c.group, "verdict": "load-error", "max_abs_error": None,
+                       "time_s": None, "message": why, **({"weight": c.weight} if c.weight != 1 else {})}
+                      for c in cases],
+            "diagnoses": [], "score": 0.0, "notes": [why], "speed": None, "isolated": None, "track": None,
+            "time_s": 0.0}
 
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}\.(py|ipynb)")
@@ -279,9 +293,9 @@ def _row(sub: Submission, problem, cases, limits, isolate: bool, exitfirst: bool
                             exitfirst=exitfirst, source=source,
                             notebook_skipped=skipped)
         row = {"path": sub.path, **report.to_json()}
-        helper = _sibling_import(report, sub)
-        if helper:
-            row["notes"] = list(row.get("notes", [])) + [helper]
+        said = [n for n in (sub.note, _sibling_import(report, sub)) if n]
+        if said:
+            row["notes"] = list(row.get("notes", [])) + said
     except Exception as exc:  # noqa: BLE001 - one submission must never break the others
         row = {"path": sub.path, "problem": problem.id, "file": None, "verdict": "runtime-error",
                "passed": 0, "total": len(cases), "cases": [], "diagnoses": [], "score": 0.0,
@@ -360,7 +374,12 @@ def grade(folder, problem_id: str, *, jobs: int | None = None, shard=None, limit
         stop_all()
         raise
     pool.shutdown()
-    result = {"problem": problem.id, "submissions": sorted(rows, key=lambda r: r["path"])}
+    from .cases import SECRET_VAR
+
+    # Whether hidden cases came from a secret (never which): merge refuses to join shards
+    # judged on different kinds of hidden case.
+    result = {"problem": problem.id, "submissions": sorted(rows, key=lambda r: r["path"]),
+              "secret": bool(secret or os.environ.get(SECRET_VAR))}
     if sources is not None:
         from . import similarity as sim
         from .starter import starter_source
@@ -405,8 +424,15 @@ def merge(reports: list[dict], names: list[str] | None = None, partial: bool = F
                                  hint="the reports overlap: were they made with different --shard N?")
             seen[row["path"]] = name
             rows.append(row)
-    return {"problem": problems.pop(), "submissions": sorted(rows, key=lambda r: r["path"]),
-            "time_s": round(sum(_number(r.get("time_s", 0)) for r in reports), 3)}
+    secrets = {r.get("secret") for r in reports if "secret" in r}
+    if len(secrets) > 1:
+        raise JudgeError("some reports were judged with MHAJUDGE_SECRET and some without: their hidden cases "
+                         "differ", hint="judge every shard with the same secret")
+    merged = {"problem": problems.pop(), "submissions": sorted(rows, key=lambda r: r["path"]),
+              "time_s": round(sum(_number(r.get("time_s", 0)) for r in reports), 3)}
+    if secrets:
+        merged["secret"] = secrets.pop()
+    return merged
 
 
 def _number(value) -> float:

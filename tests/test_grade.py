@@ -230,3 +230,25 @@ def test_weighted_case_groups_set_the_score():
     assert [t["max_score"] for t in gs["tests"]] == [3.0, 1.0]
     gs = formats.gradescope(run, max_score=100)  # --max-score rescales
     assert gs["score"] == pytest.approx(75.0) and [t["max_score"] for t in gs["tests"]] == [75.0, 25.0]
+
+
+def test_grading_without_a_real_secret_is_said(tmp_path):
+    """A stranger's CI: MHAJUDGE_SECRET= (a secret never configured) graded on the public
+    default hidden cases, silently. It is now a warning, the report says whether a secret
+    was used, and merge refuses to join shards judged with and without one."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(SOLUTIONS / "sdpa" / "correct_einsum.py", subs / "a.py")
+    shutil.copy(SOLUTIONS / "sdpa" / "no_scale.py", subs / "b.py")
+    code, out, err = run_cli("grade", subs, "-p", "sdpa", "--format", "json", "--shard", "1/2",
+                             env={"MHAJUDGE_SECRET": ""})
+    assert code == 0 and "set but empty" in err and json.loads(out)["secret"] is False, err
+    (tmp_path / "s1.json").write_text(out)
+    code, out, err = run_cli("grade", subs, "-p", "sdpa", "--format", "json", "--shard", "2/2", env={"CI": "1"})
+    assert code == 0 and "grading in CI without MHAJUDGE_SECRET" in err
+    code, out, err = run_cli("grade", subs, "-p", "sdpa", "--format", "json", "--shard", "2/2",
+                             env={"MHAJUDGE_SECRET": "a long random string"})
+    assert code == 0 and "warning" not in err and json.loads(out)["secret"] is True
+    (tmp_path / "s2.json").write_text(out)
+    code, _, err = run_cli("merge", tmp_path / "s1.json", tmp_path / "s2.json")
+    assert code == 2 and "with MHAJUDGE_SECRET and some without" in err

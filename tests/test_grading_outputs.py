@@ -276,3 +276,28 @@ def test_csv_keeps_students_apart_and_says_why_one_crashed(tmp_path):
     text = csv_text({"submissions": [{"path": "x.py", "verdict": "wrong-answer", "passed": "=HYPERLINK(\"e\")",
                                       "total": "@SUM(1)", "score": "=1", "cases": []}]})
     assert "=" not in text.splitlines()[1] and "@" not in text.splitlines()[1]
+
+
+def test_gradescope_points_add_up_and_every_row_has_its_cases(tmp_path):
+    """A stranger: with MAX_SCORE 50 the 18 tests' max_score summed to 50.0004 and their
+    scores to 44.4448 against a total of 44.4445; a folder of several .py files had no
+    cases (0/0 in Gradescope, one JUnit test). A symlink to a classmate's file is said."""
+    from mhajudge.formats import gradescope
+
+    subs = tmp_path / "subs"
+    (subs / "yusuf").mkdir(parents=True)
+    (subs / "yusuf" / "attention.py").write_text(CORRECT)
+    (subs / "yusuf" / "utils.py").write_text("x = 1\n")
+    (subs / "alice.py").write_text(NO_SCALE)
+    (subs / "zoe.py").symlink_to(subs / "alice.py")
+    code, out, err = run_cli("grade", subs, "-p", "sdpa", "--format", "json")
+    rows = {r["path"]: r for r in json.loads(out)["submissions"]}
+    assert code == 0, err
+    assert len(rows["yusuf"]["cases"]) == rows["yusuf"]["total"] == rows["alice.py"]["total"] > 0
+    assert any("a symlink to alice.py" in n for n in rows["zoe.py"]["notes"]), rows["zoe.py"]["notes"]
+    for row in rows.values():
+        for points in (50, 7, None):
+            g = gradescope(row, points)
+            assert round(sum(t["max_score"] for t in g["tests"]), 4) == g["max_score"]
+            assert round(sum(t["score"] for t in g["tests"]), 4) == g["score"]
+        assert gradescope(row, 50)["max_score"] == 50

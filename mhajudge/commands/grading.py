@@ -116,7 +116,7 @@ def _stopped_by_ctrl_c() -> None:
 def grade(
     folder: Path = typer.Argument(..., metavar="DIR", help="a folder of submissions: .py files, or folders holding one"),
     problem: str = typer.Option(..., "--problem", "-p", metavar="ID", help="the problem every submission solves"),
-    jobs: int = typer.Option(0, "--jobs", "-j", help="submissions judged at once (default: the number of cores)"),
+    jobs: int = typer.Option(0, "--jobs", "-j", show_default=False, help="submissions judged at once (default: the number of cores)"),
     format: Format = typer.Option(Format.table, "--format", "-f",
                                   help="table, json, junit, gradescope, or html (one self-contained page for staff)"),
     csv_path: Optional[Path] = typer.Option(None, "--csv", metavar="PATH", help="also write one CSV row per submission"),
@@ -187,6 +187,7 @@ def grade(
     _writable(csv_path, folder=False, flag="--csv")
     if similarity or similarity_threshold is not None:
         similarity_threshold = SIMILARITY_THRESHOLD if similarity_threshold is None else similarity_threshold
+    _warn_about_the_secret()
     progress, stop = _progress_bar(format)
     try:
         from ..sandbox.runner import Limits
@@ -203,6 +204,25 @@ def grade(
         stop()
     _emit_grade(result, format, csv_path, output, max_score, visibility)
     raise typer.Exit(_grade_exit(result, fail_under))
+
+
+def _warn_about_the_secret() -> None:
+    """An empty MHAJUDGE_SECRET (what a CI gives for a secret never configured) is no
+    secret; nor is none in CI: the hidden cases are then the public default ones, which
+    anyone can build and precompute. Said on stderr; the grade goes on."""
+    from ..cases import SECRET_VAR
+    from ..environment import in_ci
+
+    value = os.environ.get(SECRET_VAR)
+    if value is not None and not value.strip():
+        why = f"{SECRET_VAR} is set but empty (a CI secret that was never configured?)"
+    elif value is None and in_ci():
+        why = f"grading in CI without {SECRET_VAR}"
+    else:
+        return
+    console(stderr=True).print(f"[yellow]warning:[/yellow] {why}: the hidden cases are the public default ones, "
+                               "which anyone can build and precompute answers for; set the secret to a long "
+                               "random string", soft_wrap=True, markup=True)
 
 
 def _grade_exit(result: dict, fail_under: Optional[float]) -> int:
