@@ -354,4 +354,19 @@ def render(grade: dict) -> str:
     return (_head(_t(f"mhajudge: {problem} ({len(subs)} submission{'' if len(subs) == 1 else 's'})"))
             + f"<body>\n<h1>{_t(problem)}: grade report</h1>\n"
             + f'<p class="muted" id="subtitle">{_subtitle(grade, subs)}</p>\n'
-            + _class(subs) + _submissions(subs) + f"<script>{SCRIPT}</script>\n</body>\n</html>\n")
+            + _class(subs) + _similar(grade) + _submissions(subs) + f"<script>{SCRIPT}</script>\n</body>\n</html>\n")
+
+
+def _similar(grade: dict) -> str:
+    """``grade --similarity``'s pairs, highest first (a section only when it was asked)."""
+    pairs = grade.get("similarity")
+    if not isinstance(pairs, list):
+        return ""
+    threshold = grade.get("similarity_threshold")
+    head = (f"<h2>Near-duplicate pairs</h2>\n<p class=\"muted\">pairs scoring at least {_t(threshold)} "
+            "(the starter file's text ignored); a lead to look at, not a verdict</p>\n")
+    if not pairs:
+        return head + "<p>none</p>\n"
+    rows = "".join(f"<tr><td><code>{_t(p.get('a', ''))}</code></td><td><code>{_t(p.get('b', ''))}</code></td>"
+                   f"<td>{_t(p.get('score', ''))}</td></tr>\n" for p in pairs if isinstance(p, dict))
+    return head + f"<table><thead><tr><th>a</th><th>b</th><th>score</th></tr></thead>\n<tbody>\n{rows}</tbody></table>\n"

@@ -308,3 +308,25 @@ def test_chromium_takes_a_screenshot(page_path, tmp_path):
     browse(page_path, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1200,900")
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_similarity_pairs_are_on_the_page(tmp_path):
+    """A stranger: --similarity with --format html gave a page with no word of it."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    tag = "<b onmouseover=alert(1)>x"
+    (subs / "a.py").write_text(WRONG)
+    (subs / f"{tag}.py").write_text(WRONG)
+    (subs / "c.py").write_text("import numpy as np\n" + SDPA_CORRECT)
+    page_path = tmp_path / "p.html"
+    code, _, err = run_cli("grade", subs, "-p", "sdpa", "--similarity", "--format", "html", "-o", page_path)
+    assert code == 0, err
+    page = page_path.read_text()
+    assert "Near-duplicate pairs" in page
+    dom = parse(page)
+    for node in dom.all():
+        assert not any(a.startswith("on") for a in node.attrs), (node.tag, node.attrs)
+    section = page[page.index("Near-duplicate pairs"):page.index("<h2>Submissions")]
+    assert "a.py" in section and "&lt;b onmouseover=alert(1)&gt;x.py" in section
+    code, _, err = run_cli("grade", subs, "-p", "sdpa", "--format", "html", "-o", page_path)
+    assert "Near-duplicate pairs" not in page_path.read_text()  # only when asked
