@@ -498,11 +498,19 @@ def _bad_row(row) -> str:
         if key in row and row[key] is not None and (isinstance(row[key], bool) or not isinstance(row[key], (int, float))):
             return f"its {key} is not a number"
     passed, total = counts
-    if cases and "not_run" not in row and len(cases) == total and sum(c["verdict"] == "accepted" for c in cases) != passed:
-        return f"it says {passed} of {total} passed, and its cases say {sum(c['verdict'] == 'accepted' for c in cases)}"
-    if row["verdict"] == "accepted" and (passed != total or total == 0 or score != 1
+    not_run = row.get("not_run", [])
+    if not isinstance(not_run, list) or not all(isinstance(c, dict) for c in not_run):
+        return "its not_run is not a list of cases"
+    right = sum(c["verdict"] == "accepted" for c in cases)
+    if cases and len(cases) + len(not_run) == total:
+        if right != passed:
+            return f"it says {passed} of {total} passed, and its cases say {right}"
+        weights = [_number(c.get("weight", 1.0)) for c in cases + not_run]
+        whole = sum(weights)
+        expect = sum(w for c, w in zip(cases, weights) if c["verdict"] == "accepted") / whole if whole else 0.0
+        if abs(score - expect) > 1e-6:
+            return f"its score {score:g} is not what its cases give ({expect:g})"
+    if row["verdict"] == "accepted" and (passed != total or total == 0 or not_run
                                          or any(c["verdict"] != "accepted" for c in cases)):
         return "it says accepted, and not every case was"
-    if row["verdict"] != "accepted" and score >= 1 and total:
-        return f"it says {row['verdict']} with a full score"
     return ""

@@ -200,6 +200,8 @@ def _group(r: _Reader, data, index: int, group: str, problem_eps: dict) -> CaseG
     cg.tolerance = _tolerance(g, "tolerance", g.get("tolerance", dict, None))
     cg.time_limit = g.get("time_limit", float, None)
     cg.weight = g.get("weight", float, 1.0)
+    if not (cg.weight >= 0 and cg.weight != float("inf")):  # a score must stay between 0 and 1
+        g.fail("weight", f"must be a number of at least 0, got {cg.weight!r}")
     args = g.get("args", dict, None)
     generator = g.get("generator", str, None)
     if (args is None) == (generator is None):

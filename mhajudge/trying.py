@@ -117,7 +117,9 @@ def _read_npz(source, params: list[str], shown) -> dict:
                 with z.open(info) as f:
                     found[key], used = _read_entry(f, key, info.file_size, left, shown)
                 left -= used
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
+    except JudgeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a hostile archive: BadZipFile, a bad compression method, ...
         raise JudgeError(f"{shown} is not a readable .npz of plain arrays: {type(exc).__name__}: {exc}",
                          hint="write it with np.savez(path, Q=Q, K=K, V=V): one named array per parameter") \
             from None
@@ -136,16 +138,18 @@ def _read_entry(f, key: str, size: int, left: int, shown):
     try:
         version = npy.read_magic(f)
         shape, _, dtype = (npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0)(f)
-        if dtype.hasobject:
-            raise JudgeError(f"{shown}: {key} holds Python objects; give arrays of numbers")
-        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
-        if nbytes > left:
+        if dtype.hasobject or dtype.kind not in "biuf" or dtype.itemsize == 0:
+            raise JudgeError(f"{shown}: {key} is not an array of numbers (dtype {dtype.str[:20]}); give "
+                             "booleans, integers or floats")
+        count = int(np.prod(shape, dtype=object))
+        nbytes = count * dtype.itemsize
+        if nbytes > left or count > ARGS_BYTES:
             raise JudgeError(too_big)
         f.seek(0)
         return npy.read_array(f, allow_pickle=False), nbytes
     except JudgeError:
         raise
-    except (ValueError, OSError, EOFError, MemoryError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a hostile file: zlib.error, lzma.LZMAError, ... are its too
         raise JudgeError(f"{shown}: {key} is not a readable .npy array: {type(exc).__name__}: {exc}") from None
 
 

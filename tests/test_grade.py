@@ -172,7 +172,13 @@ def test_sharded_then_merged_equals_unsharded(submissions, graded, tmp_path):
     wrong.update(verdict="accepted", score=1.0)
     (tmp_path / "tampered.json").write_text(json.dumps(tampered))
     code, _, err = run_cli("merge", paths[0], tmp_path / "tampered.json", paths[2])
-    assert code == 2 and "not every case was" in err and "Traceback" not in err, err
+    assert code == 2 and "not a row grade wrote" in err and "Traceback" not in err, err
+    wrong.update(verdict="accepted", score=1.0, passed=wrong["total"])  # counts edited too: the cases still say
+    keep = next(i for i, c in enumerate(wrong["cases"]) if c["verdict"] != "accepted")  # one failing case stays
+    wrong["cases"] = [c if i == keep else dict(c, verdict="accepted") for i, c in enumerate(wrong["cases"])]
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+    code, _, err = run_cli("merge", paths[0], tmp_path / "tampered.json", paths[2])
+    assert code == 2 and "not a row grade wrote" in err, err
     for bad in ({"path": ["x"]}, {"time_s": "soon"}, {"passed": "=HYPERLINK(\"http://e\")"}, {"verdict": None}):
         broken = json.loads(paths[1].read_text())
         broken["submissions"][0].update(bad)
@@ -252,3 +258,19 @@ def test_grading_without_a_real_secret_is_said(tmp_path):
     (tmp_path / "s2.json").write_text(out)
     code, _, err = run_cli("merge", tmp_path / "s1.json", tmp_path / "s2.json")
     assert code == 2 and "with MHAJUDGE_SECRET and some without" in err
+
+
+def test_merge_checks_a_score_against_its_cases_weights():
+    """A review: with a case of weight 0 (a custom bank), real rows were refused ('a full
+    score' on a wrong answer). The score is now checked against what the weights give."""
+    from mhajudge.grading import _bad_row
+
+    cases = [{"name": "a", "group": "sample", "verdict": "accepted"},
+             {"name": "b", "group": "hidden", "verdict": "wrong-answer", "weight": 0.0}]
+    row = {"path": "x.py", "verdict": "wrong-answer", "passed": 1, "total": 2, "score": 1.0, "cases": cases}
+    assert _bad_row(row) == ""
+    assert "not what its cases give" in _bad_row(dict(row, score=0.5))
+    assert "not every case was" in _bad_row(dict(row, verdict="accepted"))
+    assert _bad_row(dict(row, not_run=[{"name": "c", "group": "hidden"}], total=3, score=0.5)) == ""
+    assert _bad_row(dict(row, verdict="accepted", passed=2, cases=[cases[0]],  # -x left one unrun
+                         not_run=[{"name": "c", "group": "hidden"}])) != ""

@@ -153,3 +153,85 @@ def test_save_failing_then_try_reproduces_dict_and_model_arguments(tmp_path, pro
 def test_save_failing_with_watch_is_refused_up_front(tmp_path):
     code, _, err = run_cli("run", WRONG, "--watch", "--save-failing", tmp_path / "s")
     assert code == 2 and "--watch" in err and not (tmp_path / "s").exists()
+
+
+# -- found by a review of the above (2026-12-04) -----------------------------------------
+
+def _zip_with(path, name: str, data: bytes, compression=zipfile.ZIP_STORED) -> None:
+    with zipfile.ZipFile(path, "w", compression=compression) as z:
+        z.writestr(name, data)
+
+
+def _header(descr: str, shape) -> bytes:
+    h = io.BytesIO()
+    np.lib.format.write_array_header_1_0(h, {"descr": descr, "fortran_order": False, "shape": shape})
+    return b"\x93NUMPY\x01\x00" + h.getvalue()[8:]
+
+
+@pytest.mark.parametrize("descr", ["|V0", "<U4", "|S2", "<M8[s]", "<c16"])
+def test_an_entry_that_is_not_numbers_is_refused_before_it_is_read(tmp_path, descr):
+    """|V0 of shape (10**12,) is 0 bytes: it passed the size check, and copying it looped
+    10**12 times in C, deaf to Ctrl-C and SIGTERM."""
+    path = tmp_path / "v0.npz"
+    _zip_with(path, "Q.npy", _header(descr, (10**12,)))
+    code, _, err = run_cli("try", GOOD, "--problem", "sdpa", "--args", path, timeout=60)
+    assert code == 2 and "not an array of numbers" in err, err
+
+
+def test_a_script_that_writes_its_own_archive_meets_the_same_checks(tmp_path):
+    script = tmp_path / "bypass.py"
+    script.write_text("import __main__, os, io, zipfile\n"
+                      "b = io.BytesIO()\n"
+                      "with zipfile.ZipFile(b, 'w') as z:\n"
+                      f"    z.writestr('Q.npy', {_header('|V0', (10**12,))!r})\n"
+                      "os.write(__main__.out, b.getvalue())\nos._exit(0)\n")
+    code, _, err = run_cli("try", GOOD, "--problem", "sdpa", "--args", script, "--no-isolate", timeout=60)
+    assert code == 2 and "not an array of numbers" in err, err
+
+
+def test_a_corrupt_compressed_entry_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.npz"
+    _zip_with(path, "Q.npy", _npy(np.ones(1000)), zipfile.ZIP_DEFLATED)
+    data = bytearray(path.read_bytes())
+    start = data.index(b"Q.npy") + 5
+    data[start + 10:start + 40] = b"\xff" * 30  # inside the deflate stream
+    path.write_bytes(bytes(data))
+    code, _, err = run_cli("try", GOOD, "--problem", "sdpa", "--args", path)
+    assert code == 2 and "internal error" not in err and "error:" in err, err
+
+
+def test_a_detached_process_is_killed_when_the_script_runs_out_of_time(tmp_path):
+    """Not isolated, no uid of its own: the supervisor's session was killed at the time
+    limit, and a process that had left it (setsid) lived on. Its control group has it."""
+    from mhajudge.sandbox import cgroup
+    from mhajudge.sandbox.script import ScriptError, run_script
+
+    probe = cgroup.Group(1 << 30, 64)
+    has_groups = bool(probe.dirs)
+    probe.remove()
+    if not has_groups:
+        pytest.skip("no control groups here to find a detached process by")
+    alive = tmp_path / "alive"
+    source = ("import os, time\n"
+              "if os.fork() == 0:\n    os.setsid()\n"
+              f"    open({str(alive)!r}, 'w').write(str(os.getpid()))\n    time.sleep(120)\n"
+              "time.sleep(60)\n")
+    with pytest.raises(ScriptError, match="took more than"):
+        run_script(source, ["Q"], isolate=False, time_s=1.5)
+    pid = int(alive.read_text())
+    assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
+
+
+def test_save_failing_leaves_no_earlier_file_in_the_case_folder(tmp_path):
+    saved = tmp_path / "saved"
+    code, _, err = run_cli("run", WRONG, "--samples", "--save-failing", saved)
+    (case,) = saved.iterdir()
+    np.save(case / "mask.npy", np.zeros((2, 3), bool))  # planted (or left by another problem's save)
+    code, _, err = run_cli("run", WRONG, "--samples", "--save-failing", saved)
+    assert code == 1 and not (case / "mask.npy").exists() and {p.stem for p in case.glob("*.npy")} == {"Q", "K", "V"}
+    if os.geteuid() == 0:  # a case folder someone else made is not written in
+        shutil.rmtree(saved)
+        (saved / case.name).mkdir(parents=True)
+        os.chown(saved / case.name, 65534, 65534)
+        code, _, err = run_cli("run", WRONG, "--samples", "--save-failing", saved)
+        assert code == 1 and "someone else's" in err and not list((saved / case.name).iterdir())

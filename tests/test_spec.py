@@ -30,6 +30,7 @@ def write(tmp_path, data, name="sdpa.yaml"):
     (lambda d: d["samples"][0]["args"].update(W=[1.0]), "problems/sdpa.yaml: samples[0].args.W: is not a parameter"),
     (lambda d: d["mistakes"].append("no-such-mistake"), "problems/sdpa.yaml: mistakes[9]: 'no-such-mistake' is not in"),
     (lambda d: d["hidden"][0].update(dtype="float16"), "problems/sdpa.yaml: hidden[0].dtype: must be one of"),
+    (lambda d: d["hidden"][0].update(weight=-1.0), "problems/sdpa.yaml: hidden[0].weight: must be a number of at least 0"),
 ])
 def test_field_errors(tmp_path, edit, message):
     data = yaml.safe_load(yaml.safe_dump(BASE))

@@ -413,7 +413,9 @@ def _undecodable(source: bytes) -> tuple[int, str] | None:
     import tokenize
 
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        # Python reads a coding line of a file with CR line endings too; detect_encoding splits at LF only
+        head = source[:4096].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(head).readline)
     except SyntaxError as exc:
         if "invalid or missing encoding" not in str(exc):  # an unknown coding declared
             return 1, f"SyntaxError: {exc}"

@@ -21,14 +21,16 @@ or environment:
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 ARGS_TIME_S = 30.0
-ARGS_BYTES = 1 << 30        # the .npz it may hand back
+ARGS_BYTES = 512 << 20      # the .npz it may hand back (held here twice while it is read)
 SAID_BYTES = 64 << 10       # what it printed, kept for the error message
 
 # Run as ``python -I -B -c SUPERVISOR UID MEMORY NPROC NAMES``, the script's source on stdin.
@@ -159,8 +161,7 @@ def run_script(source: str, names: list[str], isolate: bool, *, time_s: float = 
                limit_bytes: int = ARGS_BYTES) -> bytes:
     """Run ``source`` (a script setting variables named in ``names``) as candidate code
     is run; the ``.npz`` bytes of the arrays it set. :class:`ScriptError` otherwise."""
-    from ..untrusted import clean
-    from . import CHILD_FILES, isolation
+    from . import CHILD_FILES, cgroup, isolation
     from .runner import PROCESS_LIMIT, Limits, child_env
 
     dropping = isolation.is_root() and (isolate or isolation.others_can_run_python())
@@ -169,8 +170,23 @@ def run_script(source: str, names: list[str], isolate: bool, *, time_s: float = 
            str(PROCESS_LIMIT if uid >= 0 else 0), ",".join(names)]
     if isolate:
         cmd = isolation.bwrap_prefix(CHILD_FILES) + cmd
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=child_env(), cwd="/tmp" if isolate else None, start_new_session=True)
+    # One control group for all it starts, where the machine has them: what detached itself
+    # (setsid), or outlived a supervisor it killed, is found and killed there.
+    group = cgroup.Group(Limits().memory_bytes, PROCESS_LIMIT + 8)
+    folder = tempfile.mkdtemp(prefix="mhajudge-args-")  # its working folder: nothing lands in the user's
+    try:
+        proc = subprocess.Popen(group.wrap(cmd), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=child_env(), cwd="/tmp" if isolate else folder,
+                                start_new_session=True)
+        return _finish(proc, source, uid, group, time_s, limit_bytes)
+    finally:
+        group.remove()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _finish(proc, source: str, uid: int, group, time_s: float, limit_bytes: int) -> bytes:
+    from ..untrusted import clean
+
     got, said = [], []
     readers = [threading.Thread(target=_read, args=(proc.stdout, limit_bytes, got), daemon=True),
                threading.Thread(target=_read, args=(proc.stderr, SAID_BYTES, said, True), daemon=True)]
@@ -187,7 +203,7 @@ def run_script(source: str, names: list[str], isolate: bool, *, time_s: float = 
     except subprocess.TimeoutExpired:
         timed_out = True
     finally:
-        _stop(proc, uid)
+        _stop(proc, uid, group)
     for t in readers:
         t.join(timeout=2.0)
     text = clean(b"".join(c for c in said if c).decode("utf-8", "replace")).strip()
@@ -201,15 +217,19 @@ def run_script(source: str, names: list[str], isolate: bool, *, time_s: float = 
     return b"".join(got)
 
 
-def _stop(proc, uid: int) -> None:
-    """Kill the script's supervisor and all it started (its session; bubblewrap's PID
-    namespace goes with it; and, with a uid of its own, every process of that uid)."""
+def _stop(proc, uid: int, group) -> None:
+    """Kill the script's supervisor and all it started: everything below it (it is a
+    subreaper), its session (bubblewrap's PID namespace goes with it), its control group
+    (whatever detached itself or outlived the supervisor), and, with a uid of its own,
+    every process of that uid."""
     from . import isolation
 
+    isolation.kill_tree(proc.pid)
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except OSError:
         pass
+    group.kill()
     if uid >= 0:
         isolation.kill_uid(uid)
     deadline = time.monotonic() + 5.0
