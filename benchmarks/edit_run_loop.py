@@ -1,6 +1,8 @@
 """The edit-run loop's speed, as ratios to ``python -c "import numpy"`` measured alongside.
 
-Each round runs, one after the other: ``python -c "import numpy"``, ``mhajudge --help``,
+Each round runs, one after the other: ``python -c "import numpy"``, the same with Typer,
+Rich and PyYAML (the floor of a cold ``run``: the judge compares in NumPy and draws in
+Rich; cold runs are also given as a ratio to it), ``mhajudge --help``,
 ``mhajudge list``, ``mhajudge run`` (cold) on a correct sdpa and a correct
 mha-projected solution, and one *save* as ``run --watch`` judges it (the samples, then
 every case), timed inside a watching process that has already judged the file once.
@@ -63,6 +65,9 @@ if Session is not None:
 """
 
 
+FLOOR = "python -c 'import numpy, typer, rich'"  # with rich.table and yaml: what a cold run must load
+
+
 def timed(cmd, env, cwd) -> float:
     t = time.perf_counter()
     p = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -75,6 +80,8 @@ def timed(cmd, env, cwd) -> float:
 def commands(tree: Path, tmp: Path) -> dict:
     py = sys.executable
     out = {"python -c 'import numpy'": [py, "-c", "import numpy"],
+           # The floor of any cold `run`: the judge compares with NumPy and draws with Rich.
+           FLOOR: [py, "-c", "import numpy, typer, rich.console, rich.table, yaml"],
            "mhajudge --help": [py, "-m", "mhajudge", "--help"],
            "mhajudge list": [py, "-m", "mhajudge", "list"]}
     for problem, rel in FILES.items():
@@ -122,10 +129,12 @@ def main():
             for label, by_name in times.items():
                 by_name = {name: ts[1:] for name, ts in by_name.items()}
                 base = statistics.median(by_name["python -c 'import numpy'"])
+                floor = statistics.median(by_name[FLOOR])
                 print(f"\n{label} ({args.rounds} rounds, medians):")
                 for name, ts in by_name.items():
                     m = statistics.median(ts)
-                    print(f"  {name:34s} {m * 1e3:7.0f} ms   {m / base:4.2f}x the NumPy import")
+                    print(f"  {name:34s} {m * 1e3:7.0f} ms   {m / base:4.2f}x the NumPy import"
+                          + (f"   {m / floor:4.2f}x the imports' floor" if "cold" in name else ""))
         finally:
             if args.before:
                 subprocess.run(["git", "worktree", "remove", "--force", str(tmp / "before")], cwd=ROOT)
