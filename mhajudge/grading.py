@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import JudgeError
+from .formats import number
 from .untrusted import INVISIBLE
 from .source import SourceError, read_source
 
@@ -429,18 +430,10 @@ def merge(reports: list[dict], names: list[str] | None = None, partial: bool = F
         raise JudgeError("some reports were judged with MHAJUDGE_SECRET and some without: their hidden cases "
                          "differ", hint="judge every shard with the same secret")
     merged = {"problem": problems.pop(), "submissions": sorted(rows, key=lambda r: r["path"]),
-              "time_s": round(sum(_number(r.get("time_s", 0)) for r in reports), 3)}
+              "time_s": round(sum(number(r.get("time_s", 0)) for r in reports), 3)}
     if secrets:
         merged["secret"] = secrets.pop()
     return merged
-
-
-def _number(value) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return value if value == value and abs(value) != float("inf") else 0.0
 
 
 def _check_shards(reports: list[dict], names: list[str], partial: bool) -> None:
@@ -505,7 +498,7 @@ def _bad_row(row) -> str:
     if cases and len(cases) + len(not_run) == total:
         if right != passed:
             return f"it says {passed} of {total} passed, and its cases say {right}"
-        weights = [_number(c.get("weight", 1.0)) for c in cases + not_run]
+        weights = [number(c.get("weight", 1.0)) for c in cases + not_run]
         whole = sum(weights)
         expect = sum(w for c, w in zip(cases, weights) if c["verdict"] == "accepted") / whole if whole else 0.0
         if abs(score - expect) > 1e-6:

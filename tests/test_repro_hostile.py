@@ -235,3 +235,14 @@ def test_save_failing_leaves_no_earlier_file_in_the_case_folder(tmp_path):
         os.chown(saved / case.name, 65534, 65534)
         code, _, err = run_cli("run", WRONG, "--samples", "--save-failing", saved)
         assert code == 1 and "someone else's" in err and not list((saved / case.name).iterdir())
+
+
+def test_a_script_that_hands_back_too_much_is_refused_and_a_small_one_whole():
+    from mhajudge.sandbox.script import ScriptError, run_script
+
+    with pytest.raises(ScriptError, match="handed back more than"):
+        run_script("import numpy as np\nQ = np.random.rand(100_000)\n", ["Q"], isolate=False, limit_bytes=64 << 10)
+    data = run_script("import numpy as np\nQ = np.arange(5000.0)\n", ["Q"], isolate=False, limit_bytes=64 << 10)
+    assert 32 << 10 < len(data) <= 64 << 10  # more than half the cap: kept whole, head and tail
+    with zipfile.ZipFile(io.BytesIO(data)) as z, z.open("Q.npy") as f:
+        assert np.array_equal(np.lib.format.read_array(f), np.arange(5000.0))

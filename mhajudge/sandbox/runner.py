@@ -142,6 +142,11 @@ class _Capture(threading.Thread):
         except (OSError, ValueError):
             return
 
+    def data(self) -> bytes:
+        """What was kept, as bytes: all of it when no more than ``cap`` came."""
+        with self.lock:
+            return bytes(self.head + self.tail)
+
     def text(self) -> str:
         with self.lock:
             head, tail, total = bytes(self.head), bytes(self.tail), self.total

@@ -26,7 +26,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 ARGS_TIME_S = 30.0
@@ -135,28 +134,6 @@ class ScriptError(Exception):
     """The script failed, ran too long or handed back too much; the message says which."""
 
 
-def _read(stream, limit: int, out: list, keep_tail: bool = False) -> None:
-    """Read ``stream`` to its end, keeping at most ``limit`` bytes (the first, or the last)."""
-    size = 0
-    try:
-        while True:
-            chunk = stream.read(1 << 16)
-            if not chunk:
-                break
-            size += len(chunk)
-            out.append(chunk)
-            if keep_tail:
-                while sum(len(c) for c in out) > limit and len(out) > 1:
-                    out.pop(0)
-            elif size > limit:
-                out.append(None)  # too much: the rest is read and dropped
-                while stream.read(1 << 16):
-                    pass
-                break
-    except (OSError, ValueError):
-        pass
-
-
 def run_script(source: str, names: list[str], isolate: bool, *, time_s: float = ARGS_TIME_S,
                limit_bytes: int = ARGS_BYTES) -> bytes:
     """Run ``source`` (a script setting variables named in ``names``) as candidate code
@@ -186,10 +163,12 @@ def run_script(source: str, names: list[str], isolate: bool, *, time_s: float = 
 
 def _finish(proc, source: str, uid: int, group, time_s: float, limit_bytes: int) -> bytes:
     from ..untrusted import clean
+    from .runner import _Capture
 
-    got, said = [], []
-    readers = [threading.Thread(target=_read, args=(proc.stdout, limit_bytes, got), daemon=True),
-               threading.Thread(target=_read, args=(proc.stderr, SAID_BYTES, said, True), daemon=True)]
+    # The pipes drained as the child's are: the first and last halves of a cap kept, all
+    # of it counted (what is at most the cap is then kept whole).
+    got, said = _Capture(proc.stdout, limit_bytes), _Capture(proc.stderr, SAID_BYTES)
+    readers = [got, said]
     for t in readers:
         t.start()
     try:
@@ -206,15 +185,15 @@ def _finish(proc, source: str, uid: int, group, time_s: float, limit_bytes: int)
         _stop(proc, uid, group)
     for t in readers:
         t.join(timeout=2.0)
-    text = clean(b"".join(c for c in said if c).decode("utf-8", "replace")).strip()
+    text = clean(said.text()).strip()
     if timed_out:
         raise ScriptError(f"took more than {time_s:g} s to run")
-    if None in got:
+    if got.total > limit_bytes:
         raise ScriptError(f"handed back more than {limit_bytes >> 20} MiB of arrays")
     if proc.returncode != 0:
         last = (text.splitlines() or [f"it exited with status {proc.returncode}"])[-1]
         raise ScriptError(f"failed: {last}")
-    return b"".join(got)
+    return got.data()
 
 
 def _stop(proc, uid: int, group) -> None:
