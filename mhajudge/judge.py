@@ -232,7 +232,6 @@ def _trace(problem, report, box, hide: bool = False) -> None:
 
 
 SLOW = 20.0  # a correct answer this many times slower than the reference gets a note
-SLOW_NOTE = "correct, but "
 
 
 def error_decade(err: float | None) -> float | None:
@@ -245,8 +244,10 @@ def error_decade(err: float | None) -> float | None:
     return float(min(max(10.0 ** math.ceil(math.log10(err)), 1e-12), 1e6))
 
 
-def _speed(report: Report) -> None:
-    """The candidate's time against the reference's, on the cases both ran correctly."""
+def _speed(report: Report, hide: bool = False) -> None:
+    """The candidate's time against the reference's, on the cases both ran correctly;
+    with ``hide``, to two significant figures (a hidden case's time is the candidate's to
+    choose, to the microsecond), and the slow note says no more than those."""
     # Only cases quick enough that both sides were timed as a median of repeats (see
     # median_time): one cold call of each is no ground for a ratio (a case whose model
     # calls cross to the child is called once and has no reference time: sandbox/serving.py).
@@ -258,16 +259,21 @@ def _speed(report: Report) -> None:
     mine, ref = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
     report.speed = {"time_s": round(mine, 9), "reference_time_s": round(ref, 9),  # to the ns: tiny cases stay exact
                     "ratio": round(mine / ref, 3) if ref > 0 else None}
+    if hide:
+        report.speed = {k: (float(f"{v:.2g}") if isinstance(v, float) else v) for k, v in report.speed.items()}
     # On the torch track each op costs microseconds of dispatch that NumPy does not pay on
     # tiny cases: against the NumPy reference a ratio says nothing about loops there.
     if ref > 0 and mine / ref > SLOW and mine > 0.01 and report.track != "torch":
+        if hide:
+            report.notes.append(f"correct, but about {report.speed['ratio']:g}x slower than the reference")
+            return
         lines = (report.stdout or "").count("\n") + (report.stderr or "").count("\n")
         kept_all = "bytes not kept" not in (report.stdout or "") + (report.stderr or "")
         why = (f"it printed {'' if kept_all else 'more than '}{lines:,} lines as it ran, and printing takes "
                "time too (the reference prints nothing): take the prints out before you time it") if lines > 20 else (
                "probably looping in Python where one batched matmul (@ or einsum) over all heads and "
                "positions would do")
-        report.notes.append(f"{SLOW_NOTE}{mine / ref:.0f}x slower than the reference ({_ms(mine)} against "
+        report.notes.append(f"correct, but {mine / ref:.0f}x slower than the reference ({_ms(mine)} against "
                             f"{_ms(ref)}): {why}")
 
 
@@ -407,7 +413,7 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
         if not loaded.ok and loaded.verdict != "forbidden":
             report.notes.append("the judge runs every code cell in order, as Run All does: a scratch or test "
                                 "cell that fails fails the notebook (delete it, or make it a markdown cell)")
-    _speed(report)
+    _speed(report, hide)
     if diagnose and report.verdict != "accepted" and not loaded.ok:
         report.diagnoses = diagnose_report(problem, report)
     if hide:  # a hidden case's inputs were in the candidate's process: nothing it chose may carry them out
@@ -420,11 +426,5 @@ def judge_file(file, problem_id: str | None = None, *, secret: str | None = None
                 # to the decade only, or a hidden input comes back in the digits.
                 c.max_abs_error = error_decade(c.max_abs_error)
         report.stdout = report.stderr = ""
-        if report.speed:  # the totals likewise, to two significant figures
-            report.speed = {k: (float(f"{v:.2g}") if isinstance(v, float) else v) for k, v in report.speed.items()}
-            slow = [n for n in report.notes if n.startswith(SLOW_NOTE)]
-            if slow and report.speed.get("ratio"):  # said again from those figures, not the exact ones
-                report.notes[report.notes.index(slow[0])] = (
-                    f"{SLOW_NOTE}about {report.speed['ratio']:g}x slower than the reference")
     report.wall_s = time.perf_counter() - start
     return report
