@@ -66,8 +66,8 @@ def test_help_in_colour_only_where_wanted(monkeypatch):
 
 
 def test_quick_commands_load_neither_rich_nor_typer_nor_numpy(tmp_path):
-    code = ("import sys, runpy\nsys.argv = ['mhajudge', '{}']\n"
-            "try:\n    runpy.run_module('mhajudge', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+    code = ("import sys\nsys.argv = ['mhajudge', '{}']\nfrom mhajudge.cli import command_line\n"
+            "try:\n    command_line()\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in ('rich', 'typer', 'click', 'numpy', 'yaml') if m in sys.modules))")
     env = {**os.environ, "COLUMNS": "80", "MHAJUDGE_HOME": str(tmp_path)}
     assert _plain("list", home=tmp_path)[0] == 0  # the index is made (that reads the YAML specs once)

@@ -200,7 +200,7 @@ def test_hostile_return_values(tmp_path):
 PROBE = """
 import sys
 sys.argv = ["mhajudge"] + ARGS
-from mhajudge.cli import main
+from mhajudge.cli import command_line as main
 try:
     main()
 except SystemExit as exc:

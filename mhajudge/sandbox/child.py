@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import ctypes
-import importlib.abc
 import importlib.util
 import inspect
 import os

@@ -11,15 +11,18 @@ by path.
 from __future__ import annotations
 
 import ast
-import importlib.abc
 
 
 class ForbiddenImport(ImportError):
     pass
 
 
-class ImportGuard(importlib.abc.MetaPathFinder):
-    """Refuses banned top-level modules, however they are imported."""
+class ImportGuard:
+    """Refuses banned top-level modules, however they are imported.
+
+    A finder on ``sys.meta_path`` needs only ``find_spec``; it does not derive from
+    ``importlib.abc.MetaPathFinder``, whose import (``importlib.resources``, pathlib,
+    tempfile, shutil, ...) would add ~9 ms to every sandbox's start for nothing."""
 
     def __init__(self, forbidden):
         self.forbidden = frozenset(forbidden)
