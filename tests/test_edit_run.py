@@ -81,6 +81,22 @@ def test_list_at_80_columns_keeps_every_id_whole():
         assert pid in out, pid
 
 
+@pytest.mark.parametrize("command", ["run", "try", "grade", "merge", "practice", "history", "stats", "validate",
+                                     "new", "show"])
+def test_every_commands_help_at_80_columns_shows_each_option_whole(command):
+    # `grade --help` cut "--similarity-threshold" to "--similarity-th…" at 80 columns, to leave
+    # room in the options' table for the --no-isolate and --show-hidden columns.
+    from mhajudge.cli import load_app
+    from typer.main import get_command
+
+    code, out, err = run_cli(command, "--help", env={"COLUMNS": "80"})
+    assert code == 0, err
+    assert "…" not in out, [line for line in out.splitlines() if "…" in line]
+    options = get_command(load_app()).commands[command].params
+    for name in (opt for param in options for opt in param.opts + param.secondary_opts if opt.startswith("--")):
+        assert name in out, (command, name)
+
+
 def test_try_runs_your_inputs_beside_the_reference(tmp_path):
     import numpy as np
 

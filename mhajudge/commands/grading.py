@@ -137,12 +137,14 @@ def grade(
                                            help="each submission runs inside bubblewrap, always (exit 2 where it "
                                                 "is missing); --no-isolate runs them with resource limits only, "
                                                 "as your user, with a warning"),
-    similarity: bool = typer.Option(False, "--similarity",
+    # A panel of their own: in the options' table, at 80 columns, the long name was cut
+    # ("--similarity-th…") to leave room for the --no-isolate and --show-hidden columns.
+    similarity: bool = typer.Option(False, "--similarity", rich_help_panel="Near-duplicates",
                                     help="also report the pairs of near-duplicate submissions (renamed variables, "
                                          "reordered functions, new comments and layout do not hide a copy; the "
                                          "starter file's text is ignored); with --shard, within the shard only"),
     similarity_threshold: Optional[float] = typer.Option(
-        None, "--similarity-threshold", metavar="SCORE",
+        None, "--similarity-threshold", metavar="SCORE", rich_help_panel="Near-duplicates",
         help=f"report the pairs scoring at least this (0-1; default {SIMILARITY_THRESHOLD}); implies --similarity"),
 ) -> None:
     """Judge every submission under DIR, in parallel, one row each.
