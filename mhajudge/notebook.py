@@ -73,12 +73,16 @@ def code_of(path, text: str | None = None) -> tuple[str, int]:
             body = range(0)
         else:
             body = range(len(lines))
+        statement = _Statement()
         for j in body:
             line = lines[j]
-            if line.lstrip().startswith(("%", "!")) or _SHELL_ASSIGNMENT.match(line) or _HELP.match(line):
+            if not statement.continued and (line.lstrip().startswith(("%", "!")) or _SHELL_ASSIGNMENT.match(line)
+                                            or _HELP.match(line)):
                 indent = line[:len(line) - len(line.lstrip())]
                 lines[j] = f"{indent}pass  # mhajudge: skipped an IPython line: {line.strip()[:40]}"
                 skipped += 1
+            else:
+                statement.read(line)
         parts.append(f"# --- cell {n} ---\n" + "\n".join(lines))
     code = "\n\n".join(parts) + "\n"
     from .source import SOURCE_LIMIT
@@ -87,6 +91,54 @@ def code_of(path, text: str | None = None) -> tuple[str, int]:
         raise JudgeError(f"{path}: its code cells hold more than {SOURCE_LIMIT >> 10} KiB of code, "
                          f"more than a solution may have", hint="judge the cells of your solution, not the whole notebook")
     return code, skipped
+
+
+class _Statement:
+    """Whether the next line of a cell continues a statement begun above it: inside
+    brackets, inside a triple-quoted string, or after a backslash. Such a line is Python
+    whatever it starts with, as IPython reads it: a formatter that breaks lines before
+    an operator writes ``% n`` and ``!= 0`` at the start of one, and a docstring may
+    hold ``%timeit``. One pass over the lines kept, as Python's tokenizer reads them."""
+
+    TRIPLE = ('"""', "'''")
+
+    def __init__(self):
+        self.depth = 0          # brackets open
+        self.quote = None       # the quote of a string still open: a triple one, or one before a backslash
+        self.backslash = False  # the last line ended with a backslash, outside a triple-quoted string
+
+    @property
+    def continued(self) -> bool:
+        return self.depth > 0 or self.quote is not None or self.backslash
+
+    def read(self, line: str) -> None:
+        i, n, comment = 0, len(line), False
+        while i < n:
+            c = line[i]
+            if self.quote is not None:  # inside a string: only its closing quote counts
+                if c == "\\":
+                    i += 2
+                elif line.startswith(self.quote, i):
+                    i += len(self.quote)
+                    self.quote = None
+                else:
+                    i += 1
+                continue
+            if c == "#":  # a backslash at its end continues nothing
+                comment = True
+                break
+            if c in "([{":
+                self.depth += 1
+            elif c in ")]}":
+                self.depth = max(0, self.depth - 1)
+            elif c in "\"'":
+                self.quote = line[i:i + 3] if line[i:i + 3] in self.TRIPLE else c
+                i += len(self.quote)
+                continue
+            i += 1
+        self.backslash = line.endswith("\\") and not comment and self.quote not in self.TRIPLE
+        if self.quote is not None and self.quote not in self.TRIPLE and not self.backslash:
+            self.quote = None  # a one-quote string ends with its line (left open, a syntax error anyway)
 
 
 _CELL = re.compile(r"^# --- cell (\d+) ---$", re.M)
